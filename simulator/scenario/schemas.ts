@@ -81,3 +81,4 @@ registerOpSchema({ name: 'iommu_sva_bind_device', doc: 'bind a process address s
 registerOpSchema({ name: 'iommu_sva_unbind_device', doc: 'unbind a PASID from a device', args: obj({ dev, pasid: { type: 'int', required: true } }) });
 registerOpSchema({ name: 'firmware_scanout', doc: 'a device left reading memory by the boot firmware (e.g. a display still scanning out)', args: obj({ dev, paddr: u64('physical address'), size: u64('bytes') }) });
 registerOpSchema({ name: 'flush_queue', doc: 'flush a DMA_FQ domain\'s queue now (what the timer would do)', args: obj({ dev }) });
+registerOpSchema({ name: 'scanout_stop', doc: 'the driver takes over the display: the firmware scanout stops', args: obj({ dev }) });

@@ -1,0 +1,69 @@
+// IOMMU Lens: the extension host side. Builds the session store, the sidebar trees, the status bar, the
+// scenario-file support (diagnostics, CodeLens) and the commands; the address map registers itself on the store.
+import * as vscode from 'vscode';
+import { registerScenarioCommands } from './commands/scenarioCommands';
+import { registerTraceCommands } from './commands/traceCommands';
+import { registerViewCommands } from './commands/viewCommands';
+import { ErrorReporter } from './errors';
+import type { ExtensionParts, IommuLensApi } from './parts';
+import { ScenarioRunner } from './runner';
+import { ScenarioCodeLenses } from './scenario/codeLens';
+import { ScenarioDiagnostics } from './scenario/diagnostics';
+import { SCENARIO_SELECTOR, VirtualScenarios } from './scenario/documents';
+import { ScenarioParseCache } from './scenario/parseCache';
+import { KERNEL_SETTINGS } from './settings';
+import { ScenarioSessionStore, SessionStore } from './sessionStore';
+import { RunStatusBar } from './statusBar';
+import { buildFindingsTree, buildIommuTree, findingsNodeForTouched, iommuNodeForTouched } from './tree/model';
+import { ModelTreeProvider } from './tree/provider';
+
+export function activate(context: vscode.ExtensionContext): IommuLensApi {
+  const output = vscode.window.createOutputChannel('IOMMU Lens');
+  const errors = new ErrorReporter(output, String(context.extension.packageJSON.version ?? ''));
+  const store = new ScenarioSessionStore();
+  const parser = new ScenarioParseCache();
+  const diagnostics = new ScenarioDiagnostics(parser);
+  const virtual = new VirtualScenarios();
+  const runner = new ScenarioRunner(store, output, diagnostics, errors);
+  const iommuTree = new ModelTreeProvider(store, { viewId: 'iommuLens.iommus', build: buildIommuTree, nodeForTouched: iommuNodeForTouched });
+  const findingsTree = new ModelTreeProvider(store, { viewId: 'iommuLens.findings', build: buildFindingsTree, nodeForTouched: findingsNodeForTouched });
+  const statusBar = new RunStatusBar(store);
+  const codeLenses = new ScenarioCodeLenses(store, parser);
+  const parts: ExtensionParts = { context, store, runner, errors, diagnostics, virtual, iommuTree, findingsTree, statusBar, output };
+
+  context.subscriptions.push(
+    output, store, parser, diagnostics, virtual, iommuTree, findingsTree, statusBar, codeLenses,
+    vscode.languages.registerCodeLensProvider(SCENARIO_SELECTOR, codeLenses),
+    ...registerScenarioCommands(parts),
+    ...registerViewCommands(parts),
+    ...registerTraceCommands(parts),
+    vscode.workspace.onDidChangeConfiguration(e => {
+      if (!KERNEL_SETTINGS.some(k => e.affectsConfiguration(k))) return;
+      diagnostics.revalidateAll();
+      runner.reload().catch(err => errors.show(err, { action: 'applying the new settings' }));
+    }),
+  );
+  void vscode.commands.executeCommand('setContext', 'iommuLens.sessionLoaded', false);
+  registerAddressMapIfBuilt(context, store, errors);
+  return { store, runner, iommuTree, findingsTree, statusBar, diagnostics };
+}
+
+export function deactivate(): void {}
+
+/**
+ * The address map lives in ./map (another part of the project) and registers `iommuLens.showMap` itself. It is
+ * loaded with require() inside try so this file builds before the map exists; esbuild bundles it once it does.
+ */
+function registerAddressMapIfBuilt(context: vscode.ExtensionContext, store: SessionStore, errors: ErrorReporter): void {
+  let mod: { registerAddressMap?: (c: vscode.ExtensionContext, s: SessionStore) => unknown } | undefined;
+  try {
+    mod = require('./map/mapPanel');
+  } catch {
+    return;   // not part of this build
+  }
+  try {
+    mod?.registerAddressMap?.(context, store);
+  } catch (e) {
+    errors.internal(e, { action: 'starting the address map' });
+  }
+}

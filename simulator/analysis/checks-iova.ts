@@ -1,0 +1,200 @@
+// Checks on IOVA arithmetic and storage: CPU-page helpers applied to IOVA space, IOVAs kept in 32-bit
+// types, and IOVA ranges freed with a function that does not match their allocator.
+import { IOVA_ARG_SLOTS, IOVA_RETURNING, MM_CALL_HELPERS } from './apis';
+import { ancestors, bareType, type CheckContext, type FunctionScope, type VarInfo, within } from './context';
+import type { CallRec, DeclRec, MmConstRec, Span } from './syntax';
+import { identifiers, isIovaName, isPfnName, lastMember, normalizeExpr, rootIdentifier } from './text';
+import type { SourceFinding } from './types';
+
+const NARROW_TYPES = /^(?:u32|__u32|s32|__s32|uint32_t|int32_t|int|signed|signed int|unsigned|unsigned int|__le32|__be32|u16|__u16|s16|uint16_t|int16_t|short|unsigned short|u8|__u8|uint8_t|char|unsigned char)$/;
+
+export function isNarrowType(typeText: string): boolean {
+  return NARROW_TYPES.test(bareType(typeText));
+}
+
+/** An expression that names an IOVA: an iova-looking variable or field, or a dma_addr_t variable. */
+function mentionsIova(ctx: CheckContext, scope: FunctionScope | null, text: string): string | null {
+  const re = /[A-Za-z_]\w*/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (/^\s*\(/.test(text.slice(m.index + m[0].length))) continue;          // a function name
+    if (isIovaName(m[0])) return m[0];
+    const v = ctx.variable(scope, m[0]);
+    if (v && /\bdma_addr_t\b/.test(v.typeText) && !v.pointer) return m[0];
+  }
+  return null;
+}
+
+const HELPER_ADVICE: Record<string, string> = {
+  PHYS_PFN: 'IOVA pfns count IOVA granules, not CPU pages: use iova_pfn(iovad, iova)',
+  PFN_DOWN: 'IOVA pfns count IOVA granules, not CPU pages: use iova_pfn(iovad, iova)',
+  PFN_PHYS: 'an IOVA pfn is in IOVA granules: use iova_dma_addr(iovad, iova) or pfn << iova_shift(iovad)',
+  PFN_UP: 'round with iova_align(iovad, size) and shift with iova_shift(iovad)',
+  PAGE_ALIGN: 'the IOMMU granule may be larger than PAGE_SIZE: use iova_align(iovad, size)',
+  PAGE_ALIGN_DOWN: 'use iova_align_down(iovad, size) for the IOMMU granule',
+  PAGE_SHIFT: 'IOVA sizes and pfns are in granules: use iova_shift(iovad)',
+  PAGE_SIZE: 'the IOVA granule is the IOMMU\'s smallest page size (iovad->granule), not PAGE_SIZE',
+  PAGE_MASK: 'use iova_offset(iovad, iova) / iova_align() for the IOMMU granule',
+};
+
+interface MmUse { name: string; span: Span; expr: Span; operand: string; rec: CallRec | MmConstRec; scope: FunctionScope }
+
+export function checkMmOnIova(ctx: CheckContext): SourceFinding[] {
+  const uses: MmUse[] = [];
+  for (const scope of ctx.scopes) {
+    for (const c of scope.calls) {
+      if (MM_CALL_HELPERS.has(c.name)) uses.push({ name: c.name, span: c.nameSpan, expr: c, operand: c.args.map(a => a.text).join(', '), rec: c, scope });
+    }
+    for (const k of scope.mmconsts) uses.push({ name: k.name, span: k, expr: k.expr, operand: k.operand?.text ?? '', rec: k, scope });
+  }
+  const out: SourceFinding[] = [];
+  let flagged: Array<{ use: MmUse; why: string }> = [];
+  const flush = () => {
+    // Report the outermost helper of a nest: PHYS_PFN(PAGE_ALIGN(len)) is one finding.
+    const nested = (f: MmUse, g: MmUse) => g !== f && within(f.expr, g.expr) && (g.expr.start !== f.expr.start || g.expr.end !== f.expr.end);
+    for (const { use, why } of flagged) {
+      if (flagged.some(g => nested(use, g.use))) continue;
+      out.push(ctx.finding('mm-pfn-on-iova', use.span,
+        `${use.name}${MM_CALL_HELPERS.has(use.name) ? '()' : ''} ${why}; ${HELPER_ADVICE[use.name] ?? 'use the iova_*() helpers'}`,
+        use.scope, { lowConfidence: use.rec.inError }));
+    }
+    flagged = [];
+  };
+  let scope: FunctionScope | null = null;
+  for (const use of uses) {
+    if (use.scope !== scope) { flush(); scope = use.scope; }
+    const why = mmUseOnIova(ctx, use);
+    if (why) flagged.push({ use, why });
+  }
+  flush();
+  return out.sort((a, b) => a.range.start.index - b.range.start.index);
+}
+
+function mmUseOnIova(ctx: CheckContext, use: MmUse): string | null {
+  const iova = mentionsIova(ctx, use.scope, use.operand);
+  if (iova) return `applied to the IOVA '${use.operand.length <= 48 ? normalizeExpr(use.operand) : iova}'`;
+  for (const a of ancestors(use.rec)) {
+    if (a.kind === 'call' && !MM_CALL_HELPERS.has(a.name)) {
+      const slots = IOVA_ARG_SLOTS[a.name];
+      const k = a.args.findIndex(arg => within(use.expr, arg));
+      if (slots && k >= 0 && slots.includes(k)) return `computes argument ${k + 1} of ${a.name}() in CPU pages`;
+      return null;                                   // inside some other call: not IOVA arithmetic we know of
+    }
+    if (a.kind === 'assign' && within(use.expr, a.right) && ctx.isIovaLvalue(use.scope, a.left.text)) {
+      return `computes the IOVA '${normalizeExpr(a.left.text)}' in CPU pages`;
+    }
+    if (a.kind === 'decl') {
+      const d = a.declarators.find(x => x.init && within(use.expr, x.init));
+      if (d && (isIovaName(d.name) || /\bdma_addr_t\b/.test(a.typeText))) return `computes the IOVA '${d.name}' in CPU pages`;
+    }
+  }
+  return null;
+}
+
+/** Locals, parameters and struct fields declared narrower than 64 bits that hold IOVAs. */
+export function checkIovaTruncated(ctx: CheckContext): SourceFinding[] {
+  const out: SourceFinding[] = [];
+  const reported = new Set<string>();
+  const report = (v: VarInfo, scope: FunctionScope | null, why: string, assignedAt?: Span) => {
+    const key = `${v.declarator.nameSpan.start}`;
+    if (reported.has(key)) return;
+    reported.add(key);
+    const bare = bareType(v.typeText);
+    const wanted = bare.startsWith('__') ? '__u64' : isPfnName(v.name) ? 'unsigned long' : 'dma_addr_t';
+    const fixes = v.decl.declarators.length === 1
+      ? [ctx.fix(`Declare '${v.name}' as ${wanted}`, typeWordSpan(ctx, v.decl), wanted)] : [];
+    const what = v.decl.decl === 'field' ? 'field' : v.decl.decl === 'param' ? 'parameter' : 'variable';
+    out.push(ctx.finding('iova-truncated', v.declarator.nameSpan,
+      `${what} '${v.name}' ${why} but is declared '${bare}': IOVAs and DMA addresses need 64 bits (${wanted})`,
+      scope, { fixes, lowConfidence: v.decl.inError,
+        related: assignedAt ? [{ span: assignedAt, message: 'the IOVA is stored here' }] : [] }));
+  };
+  const consider = (decl: DeclRec, scope: FunctionScope | null) => {
+    if (!isNarrowType(decl.typeText)) return;
+    for (const d of decl.declarators) {
+      if (d.pointer || d.func) continue;
+      const v = (scope ? scope.vars.get(d.name) : undefined) ?? { name: d.name, typeText: decl.typeText, pointer: false, array: d.array, decl, declarator: d };
+      if (isIovaName(d.name)) report(v, scope, 'holds an IOVA');
+    }
+  };
+  for (const decl of ctx.fileDecls) consider(decl, null);
+  for (const scope of ctx.scopes) for (const decl of scope.decls) consider(decl, scope);
+
+  // Stores of IOVA-returning calls into narrow variables or fields, whatever their names.
+  for (const scope of ctx.scopes) {
+    const stores: Array<{ lvalue: string; rhs: string; at: Span; decl?: VarInfo }> = [];
+    for (const a of scope.assigns) if (a.op === '=') stores.push({ lvalue: a.left.text, rhs: a.right.text, at: a });
+    for (const decl of scope.decls) {
+      for (const d of decl.declarators) if (d.init) stores.push({ lvalue: d.name, rhs: d.init.text, at: d.init, decl: scope.vars.get(d.name) });
+    }
+    for (const s of stores) {
+      const callee = /^\(?\s*([A-Za-z_]\w*)\s*\(/.exec(s.rhs)?.[1];
+      if (!callee || !IOVA_RETURNING.has(callee)) continue;
+      const v = s.decl ?? ctx.lvalueType(scope, s.lvalue);
+      if (v && !v.pointer && isNarrowType(v.typeText)) {
+        const owner = v.decl.decl === 'field' ? null : scope;
+        report(v, owner, `stores the result of ${callee}()`, s.at);
+      }
+    }
+  }
+  return out;
+}
+
+/** The type words of a declaration without storage class or qualifiers: the part a fix replaces. */
+function typeWordSpan(ctx: CheckContext, decl: DeclRec): Span {
+  const text = ctx.text(decl.typeSpan);
+  const lead = /^(?:\s*(?:static|extern|register|const|volatile)\b)*\s*/.exec(text)?.[0].length ?? 0;
+  return { start: decl.typeSpan.start + lead, end: decl.typeSpan.end };
+}
+
+/** alloc_iova_fast() ranges freed with free_iova(), and alloc_iova() ranges freed with free_iova_fast(). */
+export function checkWrongFree(ctx: CheckContext): SourceFinding[] {
+  // Calls of the four functions, grouped by the iova_domain they work on (its member name).
+  type Site = { c: CallRec; s: FunctionScope };
+  const byDomain = new Map<string, Record<string, Site[]>>();
+  for (const s of ctx.scopes) {
+    for (const c of s.calls) {
+      if (c.name !== 'alloc_iova' && c.name !== 'alloc_iova_fast' && c.name !== 'free_iova' && c.name !== 'free_iova_fast') continue;
+      const key = c.args[0] ? lastMember(c.args[0].text) : '?';
+      let group = byDomain.get(key);
+      if (!group) byDomain.set(key, group = {});
+      (group[c.name] ??= []).push({ c, s });
+    }
+  }
+  const out: SourceFinding[] = [];
+  for (const [key, g] of byDomain) {
+    const fast = g.alloc_iova_fast ?? [];
+    const slow = g.alloc_iova ?? [];
+    if (fast.length && !slow.length) {
+      const alloc = fast[0].c;
+      const sizeArg = alloc.args[1]?.text;
+      for (const { c, s } of g.free_iova ?? []) {
+        const fixes = fast.length === 1 && sizeArg && c.args.length === 2 && visibleIn(ctx, s, sizeArg)
+          ? [ctx.fix(`Use free_iova_fast() with the size given to alloc_iova_fast() (${sizeArg})`, { start: c.start, end: c.end },
+            `free_iova_fast(${c.args[0].text}, ${c.args[1].text}, ${sizeArg})`)]
+          : [];
+        out.push(ctx.finding('wrong-free-function', c.nameSpan,
+          `free_iova() releases a range from alloc_iova_fast() (line ${ctx.line(alloc.start)}) on '${key}': `
+          + 'ranges from the rcache allocator go back with free_iova_fast(iovad, pfn, size)',
+          s, { fixes, lowConfidence: c.inError, related: [{ span: alloc, message: 'allocated with alloc_iova_fast() here' }] }));
+      }
+    }
+    if (slow.length && !fast.length) {
+      for (const { c, s } of g.free_iova_fast ?? []) {
+        const fixes = c.args.length >= 2
+          ? [ctx.fix('Use free_iova()', { start: c.start, end: c.end }, `free_iova(${c.args[0].text}, ${c.args[1].text})`)] : [];
+        out.push(ctx.finding('wrong-free-function', c.nameSpan,
+          `free_iova_fast() releases a range from alloc_iova() (line ${ctx.line(slow[0].c.start)}) on '${key}': `
+          + 'it was not size-rounded for the rcache; free it with free_iova()',
+          s, { fixes, lowConfidence: c.inError, related: [{ span: slow[0].c, message: 'allocated with alloc_iova() here' }] }));
+      }
+    }
+  }
+  return out;
+}
+
+/** Whether every variable an expression starts from is declared in the scope (or is a macro/global). */
+function visibleIn(ctx: CheckContext, scope: FunctionScope, expr: string): boolean {
+  const roots = identifiers(expr.replace(/(->|\.)\s*[A-Za-z_]\w*/g, ''));
+  return roots.every(id => /^[A-Z0-9_]+$/.test(id) || ctx.variable(scope, id) !== undefined || id === 'sizeof')
+    && rootIdentifier(expr) !== null;
+}

@@ -1,0 +1,209 @@
+// What every check reads: the collected records grouped per function, variable declarations, the file's
+// own wrappers around the mapping APIs, and a factory that turns a span into a SourceFinding.
+import path from 'node:path';
+import { MAP_APIS, UNMAP_APIS } from './apis';
+import { REVIEW_CHECKS } from './explain';
+import type {
+  AssignRec, CallRec, Collected, DeclRec, Declarator, FunctionRec, GotoRec, IfRec, LabelRec, LoopRec, MmConstRec,
+  Rec, ReturnRec, Span, BreakRec, UpdateRec,
+} from './syntax';
+import { LineIndex, isIovaName, lastMember, normalizeExpr } from './text';
+import type { QuickFix, ReviewCode, SourceFinding } from './types';
+
+export interface VarInfo {
+  name: string;
+  typeText: string;
+  pointer: boolean;
+  array: boolean;
+  decl: DeclRec;
+  declarator: Declarator;
+}
+
+export interface FunctionScope {
+  rec: FunctionRec;
+  name: string;
+  calls: CallRec[];              // intact calls, source order
+  ifs: IfRec[];
+  loops: LoopRec[];
+  returns: ReturnRec[];
+  gotos: GotoRec[];
+  breaks: BreakRec[];
+  labels: LabelRec[];
+  decls: DeclRec[];              // parameters and locals
+  assigns: AssignRec[];
+  updates: UpdateRec[];
+  mmconsts: MmConstRec[];
+  vars: Map<string, VarInfo>;
+}
+
+export interface FindingExtras {
+  fixes?: QuickFix[];
+  related?: Array<{ span: Span; message: string }>;
+  lowConfidence?: boolean;
+}
+
+const STORAGE_WORDS = /^(?:(?:static|extern|register|const|volatile|inline)\s+)+/;
+
+const bareTypes = new Map<string, string>();
+
+/** The type without storage class and qualifiers: `static const u32` → `u32`. */
+export function bareType(typeText: string): string {
+  let bare = bareTypes.get(typeText);
+  if (bare === undefined) {
+    bare = typeText.replace(STORAGE_WORDS, '').replace(/\b(?:const|volatile)\b/g, '').replace(/\s+/g, ' ').trim();
+    if (bareTypes.size < 4096) bareTypes.set(typeText, bare);
+  }
+  return bare;
+}
+
+export class CheckContext {
+  readonly scopes: FunctionScope[] = [];
+  /** declarations outside any function: struct fields and globals */
+  readonly fileDecls: DeclRec[] = [];
+  readonly fields = new Map<string, VarInfo[]>();
+  readonly globals = new Map<string, VarInfo>();
+  readonly mapWrappers = new Set<string>();
+  readonly unmapWrappers = new Set<string>();
+  private readonly scopeById = new Map<number, FunctionScope>();
+  readonly baseName: string;
+
+  constructor(readonly file: string, readonly code: string, readonly lines: LineIndex, readonly collected: Collected) {
+    this.baseName = path.basename(file);
+    for (const f of collected.functions) {
+      const scope: FunctionScope = { rec: f, name: f.name, calls: [], ifs: [], loops: [], returns: [], gotos: [], breaks: [],
+        labels: [], decls: [], assigns: [], updates: [], mmconsts: [], vars: new Map() };
+      this.scopes.push(scope);
+      this.scopeById.set(f.id, scope);
+    }
+    for (const r of collected.records) this.place(r);
+    this.findWrappers();
+  }
+
+  private place(r: Rec): void {
+    const scope = r.fn ? this.scopeById.get(r.fn.id) : undefined;
+    if (!scope) {
+      if (r.kind === 'decl' && r.decl !== 'param') {
+        this.fileDecls.push(r);
+        for (const d of r.declarators) {
+          const info = varInfo(r, d);
+          if (r.decl === 'field') {
+            const list = this.fields.get(d.name);
+            if (list) list.push(info); else this.fields.set(d.name, [info]);
+          }
+          else if (!d.func) this.globals.set(d.name, info);
+        }
+      }
+      return;
+    }
+    switch (r.kind) {
+      case 'call': if (r.intact) scope.calls.push(r); break;
+      case 'if': scope.ifs.push(r); break;
+      case 'loop': scope.loops.push(r); break;
+      case 'return': scope.returns.push(r); break;
+      case 'goto': scope.gotos.push(r); break;
+      case 'break': scope.breaks.push(r); break;
+      case 'label': scope.labels.push(r); break;
+      case 'assign': scope.assigns.push(r); break;
+      case 'update': scope.updates.push(r); break;
+      case 'mmconst': scope.mmconsts.push(r); break;
+      case 'decl':
+        // parameters of a function-pointer declaration inside the body are not the function's own
+        if (r.decl === 'param' && r.parent?.kind !== 'function') break;
+        scope.decls.push(r);
+        for (const d of r.declarators) if (!d.func) scope.vars.set(d.name, varInfo(r, d));
+        break;
+    }
+  }
+
+  /** Functions of this file that (directly or through each other) map or unmap. */
+  private findWrappers(): void {
+    const grow = (apis: Set<string>, into: Set<string>) => {
+      for (let changed = true; changed;) {
+        changed = false;
+        for (const s of this.scopes) {
+          if (into.has(s.name)) continue;
+          if (s.calls.some(c => apis.has(c.name) || into.has(c.name))) { into.add(s.name); changed = true; }
+        }
+      }
+    };
+    grow(MAP_APIS, this.mapWrappers);
+    grow(UNMAP_APIS, this.unmapWrappers);
+  }
+
+  scopeOf(r: Rec): FunctionScope | null {
+    return r.fn ? this.scopeById.get(r.fn.id) ?? null : null;
+  }
+
+  /** A variable visible in the scope: local or parameter first, then a global. */
+  variable(scope: FunctionScope | null, name: string): VarInfo | undefined {
+    return scope?.vars.get(name) ?? this.globals.get(name);
+  }
+
+  /** The declared type of an lvalue: a variable, or a struct field by its member name. */
+  lvalueType(scope: FunctionScope | null, lvalue: string): VarInfo | undefined {
+    const n = normalizeExpr(lvalue);
+    if (/^[A-Za-z_]\w*$/.test(n)) return this.variable(scope, n);
+    const fields = this.fields.get(lastMember(n));
+    return fields && fields.length === 1 ? fields[0] : undefined;
+  }
+
+  /** An lvalue that holds an IOVA or DMA address by its name or its dma_addr_t type. */
+  isIovaLvalue(scope: FunctionScope | null, lvalue: string): boolean {
+    if (isIovaName(lastMember(lvalue))) return true;
+    return /\bdma_addr_t\b/.test(this.lvalueType(scope, lvalue)?.typeText ?? '');
+  }
+
+  isMapCall(c: CallRec): boolean { return MAP_APIS.has(c.name) || this.mapWrappers.has(c.name); }
+  isUnmapCall(c: CallRec): boolean { return UNMAP_APIS.has(c.name) || this.unmapWrappers.has(c.name); }
+
+  text(span: Span): string {
+    return this.code.slice(span.start, span.end);
+  }
+
+  line(index: number): number {
+    return this.lines.position(index).line;
+  }
+
+  finding(code: ReviewCode, span: Span, message: string, scope: FunctionScope | null, extras: FindingExtras = {}): SourceFinding {
+    const range = this.lines.range(span.start, span.end);
+    const spec = REVIEW_CHECKS[code];
+    return {
+      code, severity: spec.severity, message, file: this.file, line: range.start.line, col: range.start.col, range,
+      function: scope?.name ?? null, site: scope ? `${this.baseName}:${scope.name}` : null, explain: spec.explain,
+      fixes: extras.fixes ?? [], confidence: extras.lowConfidence ? 'low' : 'high',
+      ...(extras.related?.length
+        ? { related: extras.related.map(r => ({ range: this.lines.range(r.span.start, r.span.end), message: r.message })) }
+        : {}),
+    };
+  }
+
+  fix(title: string, span: Span, newText: string): QuickFix {
+    return { title, range: this.lines.range(span.start, span.end), newText };
+  }
+}
+
+function varInfo(decl: DeclRec, d: Declarator): VarInfo {
+  return { name: d.name, typeText: decl.typeText, pointer: d.pointer, array: d.array, decl, declarator: d };
+}
+
+/** Whether `inner` lies within `outer`. */
+export function within(inner: Span, outer: Span): boolean {
+  return outer.start <= inner.start && inner.end <= outer.end;
+}
+
+/** Enclosing records of `r`, innermost first, up to (not including) its function. */
+export function* ancestors(r: Rec): Generator<Rec> {
+  for (let p = r.parent; p && p.kind !== 'function'; p = p.parent) yield p;
+}
+
+/** The variable a call's result is stored in: `x = f()`, `T x = f()`, or null. */
+export function resultTarget(call: CallRec): { text: string; span: Span } | null {
+  const p = call.parent;
+  if (p?.kind === 'assign' && p.right.start === call.start && p.right.end === call.end) return { text: p.left.text, span: p.left };
+  if (p?.kind === 'decl') {
+    for (const d of p.declarators) {
+      if (d.init && d.init.start === call.start && d.init.end === call.end) return { text: d.name, span: d.nameSpan };
+    }
+  }
+  return null;
+}

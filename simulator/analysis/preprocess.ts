@@ -1,0 +1,138 @@
+// Kernel C is full of macros that a C grammar cannot know. Before parsing, a few well-known ones are
+// neutralised *without changing the length of the text*, so every offset, line and column in the tree
+// is still an offset, line and column of the user's file:
+//   - annotations that expand to nothing or to an attribute (__user, __iomem, __must_check, __init,
+//     __aligned(8), __free(kfree) ...) become spaces;
+//   - loop macros used as statements (list_for_each_entry(...) { }, for_each_sg(...) stmt;) become
+//     `while` followed by spaces, so `while (a, b, c) { }` parses as the loop it is;
+//   - a type passed as a macro argument (container_of(p, struct foo, member)) loses its `struct`
+//     keyword, so the argument parses as an identifier.
+// Anything else is left to tree-sitter, whose ERROR/MISSING regions are reported, not guessed at.
+
+export interface Rewrite {
+  start: number;
+  end: number;
+  kind: 'blank' | 'loop' | 'type-arg';
+  /** the original macro name, for loops */
+  macro?: string;
+}
+
+export interface Preprocessed {
+  text: string;
+  rewrites: Rewrite[];
+  /** `text` with comments and string/char literals blanked (same offsets) */
+  masked: string;
+}
+
+const BARE_ANNOTATIONS = [
+  '__user', '__iomem', '__force', '__rcu', '__percpu', '__bitwise', '__nocast', '__safe', '__private',
+  '__kernel', '__must_check', '__init', '__exit', '__initdata', '__initconst', '__exitdata', '__meminit',
+  '__refdata', '__ref', '__devinit', '__read_mostly', '__ro_after_init', '__always_inline', '__maybe_unused',
+  '__always_unused', '__cold', '__hot', '__pure', '__weak', '__packed', '__noreturn', '__used', '__visible',
+  'noinline', 'notrace', 'noinstr', '__noinstr', 'asmlinkage', '__sched', '__latent_entropy',
+  '__randomize_layout', '__no_randomize_layout', '__cacheline_aligned', '__cacheline_aligned_in_smp',
+  '____cacheline_aligned', '____cacheline_aligned_in_smp', '__deprecated', '__flatten', '__noclone',
+  '__nocfi',
+];
+const ANNOTATIONS_WITH_ARGS = [
+  '__aligned', '__free', '__counted_by', '__printf', '__scanf', '__section', '__acquires', '__releases',
+  '__must_hold', '__cond_acquires', '__guarded_by', '__pt_guarded_by', '__alloc_size', '__assume_aligned',
+  '__diagnose_as', '__no_sanitize_or_inline',
+];
+
+const BARE_RE = new RegExp(`\\b(?:${BARE_ANNOTATIONS.join('|')})\\b(?!\\s*\\()`, 'g');
+const WITH_ARGS_RE = new RegExp(`\\b(?:${ANNOTATIONS_WITH_ARGS.join('|')})\\s*\\(`, 'g');
+const LOOP_RE = /\b(?:\w*for_each\w*|scoped_guard|scoped_cond_guard)\s*\(/g;
+const TYPE_ARG_RE = /([(,]\s*)(struct|union|enum)(\s+[A-Za-z_]\w*\s*)(?=[,)])/g;
+const CODE_NOISE_RE = /\/\/[^\n]*|\/\*[\s\S]*?(?:\*\/|$)|"(?:\\[\s\S]|[^"\\\n])*"?|'(?:\\[\s\S]|[^'\\\n])*'?/g;
+/** how far a macro's argument list is searched for its closing parenthesis */
+const MAX_PAREN_SCAN = 20000;
+
+/** The text with comments and string/char literals turned into spaces (newlines kept). */
+export function maskNoise(text: string): string {
+  return text.replace(CODE_NOISE_RE, m => m.replace(/[^\n]/g, ' '));
+}
+
+/** Index just past the parenthesis matching the one at `open`, or -1. */
+export function matchParen(masked: string, open: number): number {
+  let depth = 0;
+  const limit = Math.min(masked.length, open + MAX_PAREN_SCAN);
+  for (let i = open; i < limit; i++) {
+    const c = masked.charCodeAt(i);
+    if (c === 40) depth++;                       // (
+    else if (c === 41 && --depth === 0) return i + 1;   // )
+  }
+  return -1;
+}
+
+function nextCodeChar(masked: string, from: number): string {
+  for (let i = from; i < masked.length; i++) {
+    const c = masked[i];
+    if (c !== ' ' && c !== '\t' && c !== '\n' && c !== '\r' && c !== '\\') return c;
+  }
+  return '';
+}
+
+/** Whether a statement can start at `at`: after ; { } ) : else do, a directive line, or the file start. */
+function atStatementStart(masked: string, at: number): boolean {
+  let i = at - 1;
+  while (i >= 0 && /\s/.test(masked[i])) i--;
+  if (i < 0) return true;
+  const c = masked[i];
+  if (';{}):'.includes(c)) return true;
+  if (/\w/.test(c)) {
+    let j = i;
+    while (j >= 0 && /\w/.test(masked[j])) j--;
+    const word = masked.slice(j + 1, i + 1);
+    if (word === 'else' || word === 'do') return true;
+    const lineStart = masked.lastIndexOf('\n', j) + 1;
+    return masked.slice(lineStart, j + 1).trimStart().startsWith('#');
+  }
+  return false;
+}
+
+export function preprocessKernelC(text: string): Preprocessed {
+  const masked = maskNoise(text);
+  const rewrites: Rewrite[] = [];
+
+  for (const m of masked.matchAll(BARE_RE)) {
+    rewrites.push({ start: m.index, end: m.index + m[0].length, kind: 'blank' });
+  }
+  for (const m of masked.matchAll(WITH_ARGS_RE)) {
+    const close = matchParen(masked, m.index + m[0].length - 1);
+    if (close > 0) rewrites.push({ start: m.index, end: close, kind: 'blank' });
+  }
+  for (const m of masked.matchAll(LOOP_RE)) {
+    const name = m[0].replace(/\s*\($/, '');
+    const close = matchParen(masked, m.index + m[0].length - 1);
+    if (close < 0 || name.length < 5) continue;
+    const after = nextCodeChar(masked, close);
+    if (!(after === '{' || /[A-Za-z_*(]/.test(after))) continue;   // a plain call: `f(...);`
+    if (!atStatementStart(masked, m.index)) continue;
+    rewrites.push({ start: m.index, end: m.index + name.length, kind: 'loop', macro: name });
+  }
+  for (const m of masked.matchAll(TYPE_ARG_RE)) {
+    const close = m.index + m[0].length;
+    if (masked[close] === ')' && nextCodeChar(masked, close + 1) === '{') continue;   // (struct foo){ ... }
+    const start = m.index + m[1].length;
+    rewrites.push({ start, end: start + m[2].length, kind: 'type-arg' });
+  }
+
+  rewrites.sort((a, b) => a.start - b.start || b.end - a.end);
+  const kept: Rewrite[] = [];
+  const out: string[] = [];
+  const outMasked: string[] = [];
+  let pos = 0;
+  for (const r of rewrites) {
+    if (r.start < pos) continue;                 // inside an earlier rewrite (e.g. __aligned(sizeof(struct x)))
+    kept.push(r);
+    const blank = text.slice(r.start, r.end).replace(/[^\n]/g, ' ');
+    const replacement = r.kind === 'loop' ? 'while' + blank.slice(5) : blank;
+    out.push(text.slice(pos, r.start), replacement);
+    outMasked.push(masked.slice(pos, r.start), replacement);
+    pos = r.end;
+  }
+  out.push(text.slice(pos));
+  outMasked.push(masked.slice(pos));
+  return { text: out.join(''), rewrites: kept, masked: outMasked.join('') };
+}

@@ -1,0 +1,100 @@
+// iommu-lens: the command-line twin of the extension.
+//   iommu-lens run FILE [--json] [--trace]     run a scenario
+//   iommu-lens run --builtin NAME              run a built-in example (default: "default")
+//   iommu-lens presets                          list the built-in platforms
+// Exit status: 0 success, 1 an expectation failed, 2 bad input or usage, 70 internal error.
+import fs from 'node:fs';
+import { Session } from './session';
+import { ScenarioError } from './scenario/types';
+import { loadScenario } from './scenario/loader';
+import { formatTextReport } from './report/text';
+import { builtinScenarios } from './builtin';
+import { getPreset, presetNames } from './platform/registry';
+
+const USAGE = `usage: iommu-lens run FILE.iommu.yaml [--json] [--trace]
+       iommu-lens run --builtin NAME [--json] [--trace]
+       iommu-lens presets
+       iommu-lens annotate FILE.c [--scenario S] [--json]
+       iommu-lens import-trace TRACE [--json]`;
+
+export interface CliIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  readFile: (p: string) => string;
+}
+
+class UsageError extends Error {}
+
+function readScenarioText(file: string, io: CliIo): string {
+  try {
+    return io.readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`${file}: cannot read: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`);
+  }
+}
+
+export function runCommand(argv: string[], io: CliIo): number {
+  const flags = new Set(argv.filter(a => a.startsWith('--')));
+  const known = new Set(['--json', '--trace', '--builtin']);
+  for (const f of flags) if (!known.has(f)) throw new UsageError(`unknown option '${f}' for run\n${USAGE}`);
+  const positional = argv.filter(a => !a.startsWith('--'));
+  let file: string, text: string;
+  if (flags.has('--builtin')) {
+    const name = positional[0] ?? 'default';
+    const b = builtinScenarios().find(s => s.name === name);
+    if (!b) throw new UsageError(`no built-in scenario '${name}'; built-in: ${builtinScenarios().map(s => s.name).join(', ')}`);
+    file = b.file; text = b.text;
+  } else {
+    if (positional.length !== 1) throw new UsageError(USAGE);
+    file = positional[0];
+    text = readScenarioText(file, io);
+  }
+  const scenario = loadScenario(text, file);
+  const session = new Session(scenario, { collectEvents: flags.has('--json') });
+  session.runAll();
+  if (flags.has('--trace')) {
+    io.stdout(session.traceLines().join('\n') + (session.kernel.trace.length ? '\n' : ''));
+  }
+  const report = session.snapshot();
+  if (flags.has('--json')) io.stdout(JSON.stringify(report, null, 2) + '\n');
+  else if (!flags.has('--trace')) io.stdout(formatTextReport(report));
+  const failures = session.expectationFailures();
+  for (const f of failures) {
+    for (const msg of f.failures) io.stderr(`${f.step.pos.file}:${f.step.pos.line}:${f.step.pos.col}: expectation failed: step ${f.step.index} (${f.step.op}): ${msg}\n`);
+  }
+  return failures.length ? 1 : 0;
+}
+
+function presetsCommand(io: CliIo): number {
+  for (const name of presetNames()) io.stdout(`${name.padEnd(16)} ${getPreset(name)!.doc}\n`);
+  return 0;
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'run': return runCommand(rest, io);
+      case 'presets': return presetsCommand(io);
+      case '--help': case '-h': case 'help': io.stdout(USAGE + '\n'); return 0;
+      case undefined: io.stderr(USAGE + '\n'); return 2;
+      default: io.stderr(`iommu-lens: unknown command '${cmd}'\n${USAGE}\n`); return 2;
+    }
+  } catch (e) {
+    if (e instanceof ScenarioError) { io.stderr(e.format() + '\n'); return 2; }
+    if (e instanceof UsageError) { io.stderr(`iommu-lens: ${e.message}\n`); return 2; }
+    io.stderr(`iommu-lens: internal error: ${(e as Error).message}\n  please report it with the scenario file; details:\n${(e as Error).stack ?? ''}\n`);
+    return 70;
+  }
+}
+
+if (require.main === module) {
+  const io: CliIo = {
+    stdout: s => process.stdout.write(s),
+    stderr: s => process.stderr.write(s),
+    readFile: p => fs.readFileSync(p, 'utf8'),
+  };
+  process.on('SIGINT', () => { process.stderr.write('iommu-lens: interrupted\n'); process.exit(130); });
+  main(process.argv.slice(2), io).then(code => { process.exitCode = code; });
+}

@@ -1,0 +1,96 @@
+// Scenario files (../shared/spec/scenario-format.md) to a validated Scenario. Every bad input is a
+// ScenarioError with the file, line and column of the offending key or value; nothing is rounded.
+//
+// Pipeline: text -> tree with positions (yaml-tree.ts) -> platform (platform-loader.ts), kernel
+// (kernel-loader.ts), steps with their arguments checked against the op schemas (steps-loader.ts).
+import { readFileSync } from 'node:fs';
+import './schemas';
+import { Scenario, ScenarioError } from './types';
+import { ValidateCtx, expectMap, expectScalar, fail, unknownKey } from './args';
+import { addDevices, loadPlatform } from './platform-loader';
+import { applyKernel, defaultKernel, jsToTree } from './kernel-loader';
+import { Rebinding, StepsBuilder } from './steps-loader';
+import { checkNoNul, decodeScenarioBytes } from './source-text';
+import { parseTree } from './yaml-tree';
+import { YEntry } from './yaml-nodes';
+
+export { BadValue, MAX_EXACT, parseLiteral, parseRefExpr, parseValueExpr, refText, resolveExpr, resolveRef } from './values';
+export type { LiteralOptions } from './values';
+export type { Rebinding } from './steps-loader';
+export { ScenarioError } from './types';
+
+export interface LoadedScenario extends Scenario {
+  description?: string;
+  /** `as:` names bound again by a later step (allowed; references after it see the newer value) */
+  rebinds: Rebinding[];
+}
+
+const TOP_KEYS = ['name', 'description', 'platform', 'kernel', 'devices', 'steps'];
+
+/** Parse and validate a scenario. `file` is the name errors carry. Throws ScenarioError. */
+export function loadScenario(text: string, file: string): LoadedScenario {
+  checkNoNul(text, file);
+  const laterBinding = (name: string, afterLine: number) => findLaterBinding(text, name, afterLine);
+  let builder = new StepsBuilder(file, laterBinding);
+  const { root, streamed } = parseTree(text, file, item => builder.add(item));
+  if (!streamed) builder = new StepsBuilder(file, laterBinding);
+  if (root === null) {
+    throw new ScenarioError({ file, line: 1, col: 1 }, "empty scenario: expected a mapping with 'platform' and 'steps'");
+  }
+  const cx: ValidateCtx = { file, refs: null };
+  const map = expectMap(root, 'scenario', cx);
+  const top: Partial<Record<string, YEntry>> = {};
+  for (const e of map.entries) {
+    if (!TOP_KEYS.includes(e.key)) unknownKey(cx, e, TOP_KEYS, '');
+    top[e.key] = e;
+  }
+  if (!top.platform) fail(cx, map, "missing required key 'platform' (a preset name such as apple-t8103, or an inline platform)");
+
+  const name = top.name ? expectScalar(top.name.value, 'name', cx, 'a string').text : defaultName(file);
+  const description = top.description ? expectScalar(top.description.value, 'description', cx, 'a string').text : undefined;
+
+  const { platform, presetKernel } = loadPlatform(top.platform.value, file);
+  const kernel = defaultKernel();
+  if (presetKernel) applyKernel(kernel, jsToTree(presetKernel.values), presetKernel.file);
+  if (top.kernel) applyKernel(kernel, top.kernel.value, file);
+  if (top.devices) addDevices(top.devices.value, cx, platform.iommus, platform.devices);
+
+  if (top.steps && (!streamed || top.steps.value.kind !== 'seq')) builder.addAll(top.steps.value);
+  const scenario: LoadedScenario = { file, name, platform, kernel, steps: builder.steps, rebinds: builder.rebinds };
+  if (description !== undefined) scenario.description = description;
+  return scenario;
+}
+
+/** Read and load a scenario file. Unreadable files are a ScenarioError at 1:1 naming the reason. */
+export function loadScenarioFile(path: string): LoadedScenario {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'no such file'
+      : code === 'EISDIR' ? 'it is a directory'
+      : code === 'EACCES' ? 'permission denied'
+      : (e as Error).message;
+    throw new ScenarioError({ file: path, line: 1, col: 1 }, `cannot read scenario file: ${reason}`);
+  }
+  return loadScenario(decodeScenarioBytes(bytes, path), path);
+}
+
+/** Only for an unknown-reference message: the line of a later `as: NAME`, searched in the text. */
+function findLaterBinding(text: string, name: string, afterLine: number): string | undefined {
+  let offset = 0;
+  for (let line = 1; line < afterLine && offset !== -1; line++) offset = text.indexOf('\n', offset) + 1 || -1;
+  if (offset === -1) return undefined;
+  const re = new RegExp(`(^|[\\s{,])as:\\s*["']?${name}["']?\\s*($|[\\s,}#])`, 'gm');
+  re.lastIndex = offset;
+  const m = re.exec(text);
+  if (!m) return undefined;
+  return `line ${text.slice(0, m.index + m[1].length).split('\n').length}`;
+}
+
+/** dir/m1-xhci.iommu.yaml -> m1-xhci */
+function defaultName(file: string): string {
+  const base = file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
+  return base.replace(/(\.iommu)?\.(ya?ml|json)$/, '') || base;
+}

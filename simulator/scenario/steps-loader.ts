@@ -1,0 +1,242 @@
+// `steps:` — each a one-op map `{ OP: ARGS }` plus optional `as`, `site` and `expect` (which may also sit
+// inside the argument map, as in `- kmalloc: { size: 4K, as: buf }`). Ops are looked up in the op registry
+// for every file, so ops that driver models register later are found.
+import { OpSchema, allOpNames, getOpSchema } from './opspec';
+import { ERRNO } from '../core/errno';
+import { ArgValue, ExpectSpec, StepSpec } from './types';
+import { ObjectLabels, ValidateCtx, expectScalar, intern, fail, failKey, typeName, validateObject, validateType } from './args';
+import { BadValue, parseLiteral } from './values';
+import { didYouMean, nearest, oneOf } from './suggest';
+import { YEntry, YMap, YNode, YScalar, isNullScalar } from './yaml-nodes';
+import { KeyPositions, LoadedExpect, LoadedStep, PosTable } from './positions';
+
+/** A name bound again by a later `as:` (allowed: later references see the newer value). */
+export interface Rebinding {
+  name: string;
+  step: number;
+  previousStep: number;
+  line: number;
+}
+
+const META_KEYS = ['as', 'site', 'expect'] as const;
+const EXPECT_KEYS = ['result', 'faults', 'exposed', 'finding'];
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** FILE.c:FUNCTION, FILE.c:LINE or FILE.c:FUNCTION:LINE (headers too: static inline helpers live there). */
+const SITE = /^[A-Za-z0-9_./+-]+\.[ch]:(?:[A-Za-z_][A-Za-z0-9_]*(?::[1-9][0-9]*)?|[1-9][0-9]*)$/;
+const FINDING_CODE = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
+const FIXED_RESULTS = new Map(['ok', 'oops', 'DMA_MAPPING_ERROR'].map(r => [r, r]));
+
+interface MetaNodes {
+  as?: YEntry;
+  site?: YEntry;
+  expect?: YEntry;
+}
+
+/**
+ * Builds StepSpecs one step at a time, so that a million-step file can be validated while it is parsed
+ * (the parser hands each finished step over and its tree becomes garbage at once).
+ */
+export class StepsBuilder {
+  readonly steps: StepSpec[] = [];
+  readonly rebinds: Rebinding[] = [];
+  private readonly refs = new Map<string, number>();
+  private readonly cx: ValidateCtx;
+  private meta: MetaNodes = {};
+  private currentMap: YMap | undefined;
+  private currentLine = 0;
+  private readonly positions: PosTable;
+  private readonly hoist = (key: string, _v: YNode, keyLine: number, keyCol: number): boolean => this.hoistMeta(key, keyLine, keyCol);
+
+  /** `laterBinding`: on an unknown reference only, where a later step binds the name ("line 57"). */
+  constructor(file: string, laterBinding?: (name: string, afterLine: number) => string | undefined) {
+    this.positions = new PosTable(file);
+    this.cx = {
+      file, refs: this.refs, laterBinding: laterBinding && (name => laterBinding(name, this.currentLine)),
+      shared: { strings: new Map(), refs: new Map() },
+      positions: this.positions,
+    };
+  }
+
+  /** Validate the next step and bind its `as:` name. Throws ScenarioError. */
+  add(node: YNode): void {
+    const index = this.steps.length;
+    this.currentLine = node.line;
+    const step = this.loadStep(node, index);
+    if (step.as !== undefined) {
+      const previous = this.refs.get(step.as);
+      if (previous !== undefined) this.rebinds.push({ name: step.as, step: index, previousStep: previous, line: step.pos.line });
+      this.refs.set(step.as, index);
+    }
+    this.steps.push(step);
+  }
+
+  /** The whole `steps:` value, when it was not streamed. */
+  addAll(node: YNode): void {
+    if (isNullScalar(node)) return;
+    if (node.kind !== 'seq') {
+      fail(this.cx, node, `steps: expected a list of steps (- OP: ARGS), got ${node.kind === 'map' ? 'a mapping' : `'${node.text}'`}`);
+    }
+    for (const item of node.items) this.add(item);
+  }
+
+  private hoistMeta(key: string, keyLine: number, keyCol: number): boolean {
+    if (key !== 'as' && key !== 'site' && key !== 'expect') return false;
+    if (this.meta[key]) {
+      failKey(this.cx, keyLine, keyCol, `'${key}' is given twice for step ${this.steps.length} (inside and outside the arguments)`);
+    }
+    this.meta[key] = this.currentMap!.entries.find(e => e.key === key);
+    return true;
+  }
+
+  private loadStep(node: YNode, index: number): StepSpec {
+    const cx = this.cx;
+    if (node.kind !== 'map') {
+      const got = node.kind === 'seq' ? 'a list' : `'${node.text}'`;
+      fail(cx, node, `step ${index}: expected a mapping such as '- kmalloc: { size: 4K }', got ${got}`);
+    }
+    const meta: MetaNodes = this.meta = {};
+    let opEntry: YEntry | undefined;
+    for (const e of node.entries) {
+      if (e.key === 'as' || e.key === 'site' || e.key === 'expect') {
+        meta[e.key] = e;
+      } else if (opEntry === undefined) {
+        opEntry = e;
+      } else {
+        // One of the two is usually a misspelt as/site/expect: blame the one that is not a known op.
+        const stray = getOpSchema(opEntry.key) || !getOpSchema(e.key) ? e : opEntry;
+        const metaHint = nearest(stray.key, META_KEYS);
+        if (metaHint) failKey(cx, stray.keyLine, stray.keyCol, `unknown step key '${stray.key}'; did you mean '${metaHint}'?`);
+        failKey(cx, e.keyLine, e.keyCol, `step ${index} has two ops, '${opEntry.key}' and '${e.key}'; give each its own '- ' entry`);
+      }
+    }
+    if (!opEntry) fail(cx, node, `step ${index} has no op (only ${node.entries.map(e => e.key).join(', ')})`);
+    const schema = getOpSchema(opEntry.key);
+    if (!schema) {
+      const hint = didYouMean(opEntry.key, allOpNames()) || didYouMean(opEntry.key, META_KEYS);
+      failKey(cx, opEntry.keyLine, opEntry.keyCol, `unknown op '${opEntry.key}'${hint}`);
+    }
+    const op = schema.name;
+    const positions = this.positions;
+    const posIndex = positions.add(opEntry.keyLine, opEntry.keyCol);
+    const argPos = new KeyPositions(positions);
+    const value = opEntry.value;
+    let args: ArgValue;
+    if ('scalar' in schema.args) {
+      const field = schema.args.scalar;
+      if (value.kind !== 'scalar') fail(cx, value, `${op} takes ${typeName(field.type)} ('- ${op}: VALUE'), not ${value.kind === 'map' ? 'a mapping' : 'a list'}`);
+      argPos.add('', value.line, value.col);
+      if (isNullScalar(value)) {
+        if (field.required) failKey(cx, opEntry.keyLine, opEntry.keyCol, `missing required argument for ${op} (${typeName(field.type)})`);
+        args = null;
+      } else {
+        args = validateType(value, field.type, field, cx, op, '');
+      }
+    } else {
+      let map: YMap;
+      if (value.kind === 'map') map = value;
+      else if (isNullScalar(value)) map = new YMap([], opEntry.keyLine, opEntry.keyCol);
+      else fail(cx, value, `${op} takes arguments { ${Object.keys(schema.args.object).join(', ')} }, got ${value.kind === 'seq' ? 'a list' : `'${(value as YScalar).text}'`}`);
+      this.currentMap = map;
+      args = validateObject(map, schema.args.object, argLabels(schema), cx, this.hoist, argPos, META_KEYS);
+    }
+    return new LoadedStep(index, op, args,
+      meta.as ? asName(meta.as, cx) : undefined,
+      meta.site ? siteText(meta.site, cx) : undefined,
+      meta.expect ? loadExpect(meta.expect, cx, positions) : undefined,
+      positions, posIndex, argPos.list.keys, argPos.first);
+  }
+}
+
+const labelCache = new WeakMap<OpSchema, ObjectLabels>();
+
+function argLabels(schema: OpSchema): ObjectLabels {
+  let l = labelCache.get(schema);
+  if (!l) {
+    l = { kind: 'argument', owner: ` for ${schema.name}`, prefix: `${schema.name} ` };
+    labelCache.set(schema, l);
+  }
+  return l;
+}
+
+function asName(e: YEntry, cx: ValidateCtx): string {
+  const s = expectScalar(e.value, 'as', cx, 'a name');
+  if (!IDENTIFIER.test(s.text)) {
+    fail(cx, s, `as: '${s.text}' is not a valid name (letters, digits and _, not starting with a digit)`);
+  }
+  return intern(cx, s.text);
+}
+
+function siteText(e: YEntry, cx: ValidateCtx): string {
+  const s = expectScalar(e.value, 'site', cx, '"FILE.c:FUNCTION"');
+  if (!SITE.test(s.text)) {
+    fail(cx, s, `bad site '${s.text}': expected "FILE.c:FUNCTION", "FILE.c:LINE" or "FILE.c:FUNCTION:LINE"`);
+  }
+  return intern(cx, s.text);
+}
+
+function loadExpect(e: YEntry, cx: ValidateCtx, positions: PosTable): ExpectSpec {
+  const out = new LoadedExpect(positions, positions.add(e.keyLine, e.keyCol));
+  if (e.value.kind !== 'map') fail(cx, e.value, `expect: expected a mapping such as { result: ok }, got ${e.value.kind === 'seq' ? 'a list' : `'${e.value.text}'`}`);
+  for (const k of e.value.entries) {
+    const v = k.value;
+    if (k.key === 'result') out.result = expectResult(v, cx);
+    else if (k.key === 'faults') out.faults = expectCount(v, 'expect faults', cx);
+    else if (k.key === 'exposed') out.exposed = expectSize(v, 'expect exposed', cx);
+    else if (k.key === 'finding') out.finding = expectFinding(v, cx);
+    else failKey(cx, k.keyLine, k.keyCol, `unknown key '${k.key}' in expect${didYouMean(k.key, EXPECT_KEYS) || '; ' + oneOf(EXPECT_KEYS)}`);
+    out.addKey(k.key, k.keyLine, k.keyCol);
+  }
+  return out;
+}
+
+function expectResult(v: YNode, cx: ValidateCtx): number | string | null {
+  const s = expectScalar(v, 'expect result', cx, 'a value, ok, oops, null or an errno such as -EINVAL');
+  if (isNullScalar(s)) return null;
+  const text = s.text;
+  const fixed = FIXED_RESULTS.get(text);
+  if (fixed !== undefined) return fixed;
+  if (text.startsWith('-E') || /^E[A-Z0-9]+$/.test(text)) {
+    const name = text.startsWith('-') ? text.slice(1) : text;
+    if (Object.prototype.hasOwnProperty.call(ERRNO, name)) {
+      if (!text.startsWith('-')) fail(cx, s, `expect result: write the errno as the kernel returns it: '-${name}'`);
+      return intern(cx, text);
+    }
+    const known = Object.keys(ERRNO).map(k => `-${k}`);
+    fail(cx, s, `expect result: unknown errno '${text}'${didYouMean(text.startsWith('-') ? text : `-${text}`, known) || '; ' + oneOf(known, 20)}`);
+  }
+  if (text.charCodeAt(0) === 36) fail(cx, s, `expect result: references ('${text}') are not supported here`);
+  const n = parseLiteral(text, { suffix: true, negative: true });
+  if (n instanceof BadValue) {
+    const hint = didYouMean(text, [...FIXED_RESULTS.keys(), 'null']);
+    fail(cx, s, hint ? `expect result: bad value '${text}'${hint}`
+      : `expect result: expected a number, ok, oops, null, DMA_MAPPING_ERROR or an errno such as -EINVAL, got '${text}' (${n.message})`);
+  }
+  return n;
+}
+
+function expectCount(v: YNode, label: string, cx: ValidateCtx): number {
+  const s = expectScalar(v, label, cx, 'a count');
+  const n = parseLiteral(s.text, { suffix: false });
+  if (n instanceof BadValue) fail(cx, s, `${label}: ${n.message}`);
+  return n;
+}
+
+function expectSize(v: YNode, label: string, cx: ValidateCtx): number {
+  const s = expectScalar(v, label, cx, 'a size');
+  const n = parseLiteral(s.text, { suffix: true });
+  if (n instanceof BadValue) fail(cx, s, `${label}: ${n.message}`);
+  return n;
+}
+
+function expectFinding(v: YNode, cx: ValidateCtx): string | string[] {
+  const code = (n: YNode): string => {
+    const s = expectScalar(n, 'expect finding', cx, 'a finding code such as exposure');
+    if (!FINDING_CODE.test(s.text)) {
+      fail(cx, s, `expect finding: bad code '${s.text}': codes are lower-case words joined by '-', such as 'unaligned-map'`);
+    }
+    return intern(cx, s.text);
+  };
+  if (v.kind === 'seq') return v.items.map(code);
+  return code(v);
+}
+

@@ -1,0 +1,98 @@
+// YAML or JSON text to the tree of yaml-nodes.ts. Two parsers produce it: a fast one for the plain
+// block/flow YAML (and JSON) that scenarios are written in (fast-yaml.ts), and the `yaml` package for
+// everything else, which is also the authority on syntax errors.
+import { Document, LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import type { Node as YamlNode } from 'yaml';
+import { ScenarioError } from './types';
+import { FastYamlUnsupported, parseFastYaml } from './fast-yaml';
+import { YEntry, YMap, YNode, YScalar, YSeq, checkDuplicateKeys } from './yaml-nodes';
+
+/** Files over this size are not handed to the `yaml` package (it needs about a minute and gigabytes there). */
+const LARGE_FILE = 2 * 1024 * 1024;
+
+export interface ParsedTree {
+  root: YNode | null;            // null for an empty document
+  /** the top-level `steps:` items went to the step sink as they were parsed (the tree's list is empty) */
+  streamed: boolean;
+}
+
+/**
+ * Parse YAML or JSON text into a tree. Throws ScenarioError. A step sink is used only by the fast parser;
+ * when the text needs the `yaml` package instead, `streamed` is false and the sink's work must be dropped.
+ */
+export function parseTree(text: string, file: string, stepSink?: (item: YNode) => void): ParsedTree {
+  try {
+    return { root: parseFastYaml(text, file, stepSink), streamed: stepSink !== undefined };
+  } catch (e) {
+    if (!(e instanceof FastYamlUnsupported)) throw e;
+    if (text.length > LARGE_FILE) {
+      throw new ScenarioError({ file, line: e.line, col: e.col },
+        `${e.reason} (files over 2 MiB must use plain block/flow YAML or JSON: no anchors, tags, tabs, multi-line strings)`);
+    }
+  }
+  return { root: parseWithYamlPackage(text, file), streamed: false };
+}
+
+export function parseWithYamlPackage(text: string, file: string): YNode | null {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false, schema: 'core' });
+  const err = doc.errors[0];
+  if (err) {
+    const { line, col } = lineCounter.linePos(err.pos[0]);
+    throw new ScenarioError({ file, line, col }, `YAML syntax: ${err.message.replace(/\s+/g, ' ').trim()}`);
+  }
+  if (doc.contents === null) return null;
+  return new YamlConverter(doc, lineCounter, file).convert(doc.contents as YamlNode, 0, 0);
+}
+
+class YamlConverter {
+  constructor(private readonly doc: Document, private readonly lc: LineCounter, private readonly file: string) {}
+
+  private pos(offset: number): { line: number; col: number } {
+    return this.lc.linePos(offset);
+  }
+
+  convert(node: YamlNode | null, fallbackOffset: number, depth: number): YNode {
+    if (depth > 200) this.fail(fallbackOffset, 'document nested too deeply (or a recursive alias)');
+    if (node === null || node === undefined) {
+      const p = this.pos(fallbackOffset);
+      return new YScalar('', true, p.line, p.col);
+    }
+    const start = node.range ? node.range[0] : fallbackOffset;
+    if (isAlias(node)) {
+      const target = node.resolve(this.doc);
+      if (!target) this.fail(start, `unknown alias '*${node.source}'`);
+      return this.convert(target as YamlNode, start, depth + 1);
+    }
+    const p = this.pos(start);
+    if (isScalar(node)) {
+      if (node.type === 'PLAIN') return new YScalar(String(node.source ?? ''), true, p.line, p.col);
+      return new YScalar(String(node.value ?? ''), false, p.line, p.col);
+    }
+    if (isSeq(node)) {
+      return new YSeq(node.items.map(item => this.convert(item as YamlNode, start, depth + 1)), p.line, p.col);
+    }
+    if (isMap(node)) {
+      const entries: YEntry[] = [];
+      for (const pair of node.items) {
+        const key = pair.key as YamlNode | null;
+        const keyOffset = key?.range ? key.range[0] : start;
+        if (!isScalar(key)) this.fail(keyOffset, 'keys must be plain names, not lists or mappings');
+        const kp = this.pos(keyOffset);
+        const keyText = key.type === 'PLAIN' ? String(key.source ?? '') : String(key.value ?? '');
+        let value = this.convert(pair.value as YamlNode | null, keyOffset, depth + 1);
+        // A missing value points at its key, as in the fast parser.
+        if (value.kind === 'scalar' && value.plain && value.text === '') value = new YScalar('', true, kp.line, kp.col);
+        entries.push({ key: keyText, keyLine: kp.line, keyCol: kp.col, value });
+      }
+      checkDuplicateKeys(entries, this.file);
+      return new YMap(entries, p.line, p.col);
+    }
+    return this.fail(start, 'unsupported YAML node');
+  }
+
+  private fail(offset: number, message: string): never {
+    const p = this.pos(offset);
+    throw new ScenarioError({ file: this.file, line: p.line, col: p.col }, message);
+  }
+}

@@ -1,0 +1,162 @@
+// A run of a scenario that can be stepped, run to a point, reset and inspected. The CLI runs it to the
+// end; the extension steps it and rebuilds its views from snapshot() after every change.
+import type { SimEvent } from './core/events';
+import { Kernel, KernelOops, hasModel } from './kernel';
+import { bootIommus } from './iommu/core';
+import { checkScanouts } from './iommu/access';
+import type { KernelConfig, Scenario, StepSpec } from './scenario/types';
+import { ScenarioError } from './scenario/types';
+import { loadScenario } from './scenario/loader';
+import type { Report, ReportStep } from './report/types';
+import { buildReport, stepRecord } from './report/build';
+import { traceLine } from './trace/tracepoints';
+import { argsObject, getOpHandler, makeContext } from './runner/ops';
+import { resolveArgs } from './runner/resolve';
+import { checkExpect } from './runner/expect';
+import { runAfterStep, runAtBoot } from './runner/hooks';
+import './simulator-all';
+
+export interface SessionOptions {
+  /** keep every event per step (the JSON report and the views need them; a 1M-step CLI text run does not) */
+  collectEvents?: boolean;
+  /** overrides of the scenario's kernel settings (the extension's CPU page size, strict/lazy, large-page switches) */
+  kernel?: Partial<Omit<KernelConfig, 'options'>>;
+}
+
+export interface StepRun {
+  spec: StepSpec;
+  result: unknown;
+  events: SimEvent[];
+  findings: number[];          // indexes into kernel.findings
+  faults: number;
+  exposed: number;
+  expectFailures: string[];
+}
+
+export class Session {
+  kernel!: Kernel;
+  readonly runs: StepRun[] = [];
+  private bindings = new Map<string, unknown>();
+  private current: SimEvent[] | null = null;
+  oops: string | null = null;
+
+  constructor(readonly scenario: Scenario, private readonly opts: SessionOptions = {}) {
+    this.boot();
+  }
+
+  get bus() { return this.kernel.bus; }
+  get cursor(): number { return this.runs.length; }
+  get total(): number { return this.scenario.steps.length; }
+  get done(): boolean { return this.oops !== null || this.runs.length >= this.scenario.steps.length; }
+
+  private boot(): void {
+    for (const spec of this.scenario.platform.iommus) {
+      if (!hasModel(spec.model)) throw new ScenarioError(spec.pos, `no IOMMU model '${spec.model}'`);
+    }
+    try {
+      this.kernel = new Kernel({ ...this.scenario.kernel, ...this.opts.kernel }, this.scenario.platform);
+    } catch (e) {
+      if (e instanceof ScenarioError) throw e;
+      throw new ScenarioError(this.scenario.platform.pos, (e as Error).message);
+    }
+    if (this.opts.collectEvents !== false) {
+      this.kernel.bus.on(e => { this.current?.push(e); });
+    }
+    this.kernel.step = -1;
+    bootIommus(this.kernel);
+    runAtBoot(this.kernel);
+  }
+
+  reset(): void {
+    this.runs.length = 0;
+    this.bindings = new Map();
+    this.oops = null;
+    this.boot();
+  }
+
+  /** Runs the next step; a ScenarioError (bad reference, unknown device) propagates with its position. */
+  step(): ReportStep | undefined {
+    if (this.done) return undefined;
+    const spec = this.scenario.steps[this.runs.length];
+    const k = this.kernel;
+    k.step = spec.index;
+    k.bus.step = spec.index;
+    k.site = spec.site ?? null;
+    const events: SimEvent[] = [];
+    this.current = this.opts.collectEvents === false ? null : events;
+    const findingsBefore = k.findings.length;
+    const faultsBefore = k.faults.length;
+    const handler = getOpHandler(spec.op);
+    if (!handler) throw new ScenarioError(spec.pos, `op '${spec.op}' is known to the loader but this build has no implementation of it`);
+    const args = argsObject(resolveArgs(spec.args, this.bindings) as never) as Record<string, unknown>;
+    const ctx = makeContext(k, spec, this.bindings);
+    let result: unknown;
+    try {
+      result = handler(ctx, args);
+      if (result === undefined) result = null;
+      k.api(spec.op, args, result);
+      checkScanouts(k);
+      runAfterStep(k);
+    } catch (e) {
+      if (!(e instanceof KernelOops)) throw e;
+      result = { oops: e.message };
+      this.oops = e.message;
+    }
+    this.current = null;
+    if (spec.as) this.bindings.set(spec.as, result);
+    const findings: number[] = [];
+    for (let i = findingsBefore; i < k.findings.length; i++) findings.push(i);
+    const run: StepRun = { spec, result, events, findings, faults: k.faults.length - faultsBefore, exposed: ctx.exposed, expectFailures: [] };
+    if (spec.expect) {
+      run.expectFailures = checkExpect(spec.expect, {
+        result, faults: run.faults, exposed: run.exposed, findings: findings.map(i => k.findings[i].code),
+      });
+    }
+    this.runs.push(run);
+    return stepRecord(this, run);
+  }
+
+  /** Runs up to (not including) step `index`, yielding to the event loop so a UI stays responsive. */
+  async runTo(index: number, opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}): Promise<void> {
+    const end = Math.min(index, this.total);
+    while (this.cursor < end && !this.done) {
+      if (opts.signal?.aborted) throw new Error('cancelled');
+      const chunkEnd = Math.min(end, this.cursor + 2000);
+      while (this.cursor < chunkEnd && !this.done) this.step();
+      opts.onProgress?.(this.cursor, this.total);
+      if (this.cursor < end && !this.done) await new Promise(r => setImmediate(r));
+    }
+  }
+
+  runToEnd(opts: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void } = {}): Promise<void> {
+    return this.runTo(this.total, opts);
+  }
+
+  /** Synchronous run to the end (CLI). */
+  runAll(): void {
+    while (!this.done) this.step();
+  }
+
+  snapshot(): Report {
+    return buildReport(this);
+  }
+
+  traceLines(): string[] {
+    return this.kernel.trace.map(t => traceLine(t.name, t.text, t.seq));
+  }
+
+  /** Per-level walk of a domain's page table for the map's walk panel. */
+  walk(domainId: string, iova: number) {
+    const d = this.kernel.domains.get(domainId);
+    if (!d || !d.pgtable) return [];
+    return d.pgtable.walk(iova);
+  }
+
+  expectationFailures(): Array<{ step: StepSpec; failures: string[] }> {
+    return this.runs.filter(r => r.expectFailures.length).map(r => ({ step: r.spec, failures: r.expectFailures }));
+  }
+}
+
+export function loadSession(text: string, file: string, opts?: SessionOptions): Session {
+  return new Session(loadScenario(text, file), opts);
+}
