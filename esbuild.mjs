@@ -33,4 +33,9 @@ if (watch) {
                             ['node_modules/web-tree-sitter/tree-sitter.wasm', 'dist/tree-sitter.wasm']]) {
     if (fs.existsSync(from)) fs.copyFileSync(from, to);
   }
+  // The JSON schema for *.iommu.json / *.iommu.yaml comes from the same op schemas the loader uses.
+  if (fs.existsSync('scripts/gen-schema.mjs')) {
+    const { execFileSync } = await import('node:child_process');
+    execFileSync(process.execPath, ['scripts/gen-schema.mjs'], { stdio: 'inherit' });
+  }
 }

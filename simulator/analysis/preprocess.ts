@@ -42,7 +42,8 @@ const ANNOTATIONS_WITH_ARGS = [
 
 const BARE_RE = new RegExp(`\\b(?:${BARE_ANNOTATIONS.join('|')})\\b(?!\\s*\\()`, 'g');
 const WITH_ARGS_RE = new RegExp(`\\b(?:${ANNOTATIONS_WITH_ARGS.join('|')})\\s*\\(`, 'g');
-const LOOP_RE = /\b(?:\w*for_each\w*|scoped_guard|scoped_cond_guard)\s*\(/g;
+// `\w*for_each\w*` as a regex backtracks at every word of the file; find the fixed part and widen by hand.
+const LOOP_CORE_RE = /for_each|scoped_guard|scoped_cond_guard/g;
 const TYPE_ARG_RE = /([(,]\s*)(struct|union|enum)(\s+[A-Za-z_]\w*\s*)(?=[,)])/g;
 const CODE_NOISE_RE = /\/\/[^\n]*|\/\*[\s\S]*?(?:\*\/|$)|"(?:\\[\s\S]|[^"\\\n])*"?|'(?:\\[\s\S]|[^'\\\n])*'?/g;
 /** how far a macro's argument list is searched for its closing parenthesis */
@@ -91,6 +92,24 @@ function atStatementStart(masked: string, at: number): boolean {
   return false;
 }
 
+const isWordChar = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+
+/** Identifiers containing for_each (or scoped_guard) followed by `(`: name, start, and the `(` offset. */
+function* loopMacroCalls(masked: string): Generator<{ name: string; index: number; open: number }> {
+  let lastEnd = -1;
+  for (const m of masked.matchAll(LOOP_CORE_RE)) {
+    let start = m.index;
+    let end = m.index + m[0].length;
+    if (start < lastEnd) continue;
+    while (start > 0 && isWordChar(masked.charCodeAt(start - 1))) start--;
+    while (end < masked.length && isWordChar(masked.charCodeAt(end))) end++;
+    lastEnd = end;
+    let open = end;
+    while (open < masked.length && /\s/.test(masked[open])) open++;
+    if (masked[open] === '(') yield { name: masked.slice(start, end), index: start, open };
+  }
+}
+
 export function preprocessKernelC(text: string): Preprocessed {
   const masked = maskNoise(text);
   const rewrites: Rewrite[] = [];
@@ -102,9 +121,9 @@ export function preprocessKernelC(text: string): Preprocessed {
     const close = matchParen(masked, m.index + m[0].length - 1);
     if (close > 0) rewrites.push({ start: m.index, end: close, kind: 'blank' });
   }
-  for (const m of masked.matchAll(LOOP_RE)) {
-    const name = m[0].replace(/\s*\($/, '');
-    const close = matchParen(masked, m.index + m[0].length - 1);
+  for (const m of loopMacroCalls(masked)) {
+    const name = m.name;
+    const close = matchParen(masked, m.open);
     if (close < 0 || name.length < 5) continue;
     const after = nextCodeChar(masked, close);
     if (!(after === '{' || /[A-Za-z_*(]/.test(after))) continue;   // a plain call: `f(...);`

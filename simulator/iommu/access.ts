@@ -71,6 +71,10 @@ function translate(k: Kernel, dev: Device, addr: number, size: number, access: '
     let e = inst.iotlb.lookup(d.id, at, d.pgsizeBitmap);
     if (!e) {
       const leaf = d.pgtable.lookup(at);
+      if (record && k.bus.active) {
+        // IOTLB miss: the hardware walks the tables level by level
+        for (const w of d.pgtable.walk(at)) k.emit({ kind: 'walk', domain: d.id, iova: at, ...w });
+      }
       if (!leaf) {
         const steps = d.pgtable.walk(at);
         return fault(k, dev, { iova: at, access, kind: 'translation', level: steps[steps.length - 1]?.level }, record);

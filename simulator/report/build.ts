@@ -33,7 +33,9 @@ export function reportValue(v: unknown, key = ''): unknown {
 }
 
 export function reportEvent(e: SimEvent): ReportEvent {
-  return reportValue(e) as ReportEvent;
+  const out = reportValue(e) as ReportEvent;
+  if (e.kind === 'api') out.result = reportValue(e.result, resultKey(e.name));
+  return out;
 }
 
 export function stepRecord(s: Session, run: StepRun): ReportStep {

@@ -15,8 +15,8 @@ export interface ValidateCtx {
   laterBinding?: (name: string) => string | undefined;
   /** tables that let a million steps share their strings and parsed references */
   shared?: { strings: Map<string, string>; refs: Map<string, { text: string; terms: RefExpr['terms'] }> };
-  /** where step positions go (references then get their position from it, see positions.ts) */
-  positions?: PosTable;
+  /** where the positions of references go (see positions.ts); without it each RefExpr gets a SourcePos */
+  refPositions?: PosTable;
 }
 
 /** How an object's keys are named in messages: "unknown argument 'sze' for kmalloc". */
@@ -93,7 +93,7 @@ export function refValue(node: YScalar, cx: ValidateCtx, prefix: string, key = '
   for (const t of shared.terms) {
     if (t.ref && !cx.refs.has(t.ref.name)) throw new ScenarioError(posAt(cx, node.line, node.col), unknownReference(t.ref.name, cx));
   }
-  if (cx.positions) return new LoadedRef(shared.text, shared.terms, cx.positions, cx.positions.add(node.line, node.col));
+  if (cx.refPositions) return new LoadedRef(shared.text, shared.terms, cx.refPositions, cx.refPositions.add(node.line, node.col));
   return { kind: 'expr', text: shared.text, terms: shared.terms, pos: posAt(cx, node.line, node.col) };
 }
 
@@ -191,12 +191,22 @@ function shapeOk(node: YNode, type: ArgType): boolean {
 
 export function typeName(type: ArgType): string {
   if (typeof type === 'string') {
-    return { u64: 'a size or address', int: 'an integer', bool: 'true or false', string: 'a string', name: 'a name', handle: 'a $reference or id' }[type];
+    return { u64: 'a size or address', int: 'an integer', bool: 'true or false', string: 'a string', name: 'a name', handle: 'a $reference or an id' }[type];
   }
-  if ('enum' in type) return `one of ${type.enum.join(', ')}`;
-  if ('list' in type) return `a list of ${typeName(type.list).replace(/^an? /, '')}s`;
+  if ('enum' in type) return `one of: ${type.enum.join(', ')}`;
+  if ('list' in type) return `a list ([...]) of ${pluralName(type.list)}`;
   if ('object' in type) return `a mapping {${Object.keys(type.object).join(', ')}}`;
-  return type.oneOf.map(typeName).join(' or ');
+  return type.oneOf.map(typeName).join(', or ');
+}
+
+function pluralName(type: ArgType): string {
+  if (typeof type === 'string') {
+    return { u64: 'sizes or addresses', int: 'integers', bool: 'booleans', string: 'strings', name: 'names', handle: '$references or ids' }[type];
+  }
+  if ('enum' in type) return `values from: ${type.enum.join(', ')}`;
+  if ('list' in type) return 'lists';
+  if ('object' in type) return `mappings {${Object.keys(type.object).join(', ')}}`;
+  return type.oneOf.map(pluralName).join(' or ');
 }
 
 /**
@@ -237,7 +247,7 @@ export function validateType(node: YNode, type: ArgType, field: ArgField, cx: Va
     return fail(cx, s, `${prefix}${key}: bad value '${s.text}'${hint || '; ' + oneOf(type.enum)}`);
   }
   if ('list' in type) {
-    if (node.kind !== 'seq') return fail(cx, node, `${prefix}${key}: expected ${typeName(type)}, got ${shapeName(node)}`);
+    if (node.kind !== 'seq') return fail(cx, node, `${prefix}${key}: expected ${typeName(type)}; got ${shapeName(node)}`);
     if (type.max !== undefined && node.items.length > type.max) fail(cx, node, `${prefix}${key}: at most ${type.max} entries, got ${node.items.length}`);
     const out: ArgValue[] = new Array(node.items.length);
     const itemPrefix = prefix + key;

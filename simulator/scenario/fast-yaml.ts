@@ -21,6 +21,11 @@ function unsupportedStart(c: number): boolean {
   return c === 38 || c === 42 || c === 33 || c === 124 || c === 62 || c === 37 || c === 64 || c === 96;
 }
 
+const CONSTRUCT_NAMES: Record<string, string> = {
+  '&': 'anchor (&)', '*': 'alias (*)', '!': 'tag (!)', '|': 'block scalar (|)', '>': 'block scalar (>)', '%': 'directive (%)',
+  '@': "reserved character '@'", '`': "reserved character '`'",
+};
+
 function isFlowIndicator(c: number): boolean {
   return c === COMMA || c === LBRACK || c === RBRACK || c === LBRACE || c === RBRACE;
 }
@@ -71,6 +76,10 @@ class FastParser {
     const root = this.blockNode(-1);
     if (this.ind >= 0) this.fail('content after the end of the document');
     return root;
+  }
+
+  private construct(c: number): string {
+    return CONSTRUCT_NAMES[String.fromCharCode(c)] ?? `unexpected '${String.fromCharCode(c)}'`;
   }
 
   private fail(reason: string): never {
@@ -177,7 +186,7 @@ class FastParser {
       return false;
     }
     if (c === LBRACE || c === LBRACK) return false;
-    if (unsupportedStart(c) || c === COMMA || c === RBRACK || c === RBRACE) this.fail('unsupported YAML construct');
+    if (unsupportedStart(c) || c === COMMA || c === RBRACK || c === RBRACE) this.fail(this.construct(c));
     if ((c === QMARK || c === COLON) && this.blankAt(start + 1)) this.fail('complex mapping key');
     for (let j = start; ; j++) {
       const d = s.charCodeAt(j);
@@ -287,7 +296,7 @@ class FastParser {
     const s = this.s;
     const start = this.i;
     const c = s.charCodeAt(start);
-    if (unsupportedStart(c) || c === COMMA || c === RBRACK || c === RBRACE) this.fail('unsupported YAML construct');
+    if (unsupportedStart(c) || c === COMMA || c === RBRACK || c === RBRACE) this.fail(this.construct(c));
     if ((c === DASH || c === QMARK || c === COLON) && this.blankAt(start + 1)) this.fail('unexpected indicator');
     let j = start;
     for (; j < this.n; j++) {
@@ -391,7 +400,8 @@ class FastParser {
     const s = this.s;
     const start = this.i;
     const c = s.charCodeAt(start);
-    if (unsupportedStart(c) || isFlowIndicator(c) || c === HASH || start >= this.n) this.fail('expected a value');
+    if (unsupportedStart(c)) this.fail(this.construct(c));
+    if (isFlowIndicator(c) || c === HASH || start >= this.n) this.fail('expected a value');
     if ((c === DASH || c === QMARK || c === COLON) && (this.blankAt(start + 1) || isFlowIndicator(s.charCodeAt(start + 1)))) {
       this.fail('unexpected indicator');
     }

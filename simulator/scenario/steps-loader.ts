@@ -53,7 +53,8 @@ export class StepsBuilder {
     this.cx = {
       file, refs: this.refs, laterBinding: laterBinding && (name => laterBinding(name, this.currentLine)),
       shared: { strings: new Map(), refs: new Map() },
-      positions: this.positions,
+      // A table of their own: a step's argument-key positions must stay consecutive in this.positions.
+      refPositions: new PosTable(file),
     };
   }
 
@@ -208,8 +209,9 @@ function expectResult(v: YNode, cx: ValidateCtx): number | string | null {
   const n = parseLiteral(text, { suffix: true, negative: true });
   if (n instanceof BadValue) {
     const hint = didYouMean(text, [...FIXED_RESULTS.keys(), 'null']);
-    fail(cx, s, hint ? `expect result: bad value '${text}'${hint}`
-      : `expect result: expected a number, ok, oops, null, DMA_MAPPING_ERROR or an errno such as -EINVAL, got '${text}' (${n.message})`);
+    if (hint) fail(cx, s, `expect result: bad value '${text}'${hint}`);
+    if (/^[-+]?[0-9.]/.test(text)) fail(cx, s, `expect result: ${n.message}`);
+    fail(cx, s, `expect result: expected a number, ok, oops, null, DMA_MAPPING_ERROR or an errno such as -EINVAL, got '${text}'`);
   }
   return n;
 }

@@ -140,44 +140,47 @@ export function parseDeviceBody(c: Cursor): DeviceBody {
   return { dev };
 }
 
-/** The ` - 0x%016llx` range end printed since 6.x must equal iova + size. */
-function rangeEnd(c: Cursor): { end: number; at: number } | null {
-  if (!c.tryLit(' - 0x')) return null;
-  const at = c.pos;
-  return { end: c.hex('iova end'), at };
-}
-function checkEnd(r: { end: number; at: number } | null, iova: number, size: number): void {
-  if (r && r.end !== iova + size) {
-    throw new BodyError(r.at, `range end 0x${r.end.toString(16)} is not iova + size (0x${(iova + size).toString(16)})`);
+/** The ` - 0x%016llx` range end printed since 6.x (-1: absent) must equal iova + size. */
+function checkEnd(end: number, at: number, iova: number, size: number): void {
+  if (end >= 0 && end !== iova + size) {
+    throw new BodyError(at, `range end 0x${end.toString(16)} is not iova + size (0x${(iova + size).toString(16)})`);
   }
 }
 
 /** `IOMMU: iova=0x%016llx - 0x%016llx paddr=0x%016llx size=%zu` (before 6.x without ` - END`). */
-export function parseMapBody(c: Cursor): MapBody {
+export function parseMapBody(c: Cursor, out: MapBody = { iova: 0, paddr: 0, size: 0 }): MapBody {
   c.lit('IOMMU: iova=0x');
   const iova = c.hex('iova');
-  const end = rangeEnd(c);
+  const endAt = c.pos + 5;
+  const end = c.tryLit(' - 0x') ? c.hex('iova end') : -1;
   c.lit(' paddr=0x');
   const paddr = c.hex('paddr');
   c.lit(' size=');
   const size = c.dec('size');
   c.end();
-  checkEnd(end, iova, size);
-  return { iova, paddr, size };
+  checkEnd(end, endAt, iova, size);
+  out.iova = iova;
+  out.paddr = paddr;
+  out.size = size;
+  return out;
 }
 
 /** `IOMMU: iova=0x%016llx - 0x%016llx size=%zu unmapped_size=%zu` (before 6.x without ` - END`). */
-export function parseUnmapBody(c: Cursor): UnmapBody {
+export function parseUnmapBody(c: Cursor, out: UnmapBody = { iova: 0, size: 0, unmapped: 0 }): UnmapBody {
   c.lit('IOMMU: iova=0x');
   const iova = c.hex('iova');
-  const end = rangeEnd(c);
+  const endAt = c.pos + 5;
+  const end = c.tryLit(' - 0x') ? c.hex('iova end') : -1;
   c.lit(' size=');
   const size = c.dec('size');
   c.lit(' unmapped_size=');
   const unmapped = c.dec('unmapped_size');
   c.end();
-  checkEnd(end, iova, size);
-  return { iova, size, unmapped };
+  checkEnd(end, endAt, iova, size);
+  out.iova = iova;
+  out.size = size;
+  out.unmapped = unmapped;
+  return out;
 }
 
 /** `IOMMU:%s %s iova=0x%016llx flags=0x%04x` (driver, device; the driver string may be empty). */

@@ -56,8 +56,14 @@ function taskName(text: string, from: number, to: number, pid: number): string {
   return t;
 }
 
-/** Event names seen so far, by length, so a known name costs no new string. */
+/**
+ * Event names seen so far, by length, so a known name costs no new string. Seeded with the names the
+ * importer handles: those are then the very literals its switch compares against.
+ */
 const namesByLength: string[][] = [];
+for (const n of ['add_device_to_group', 'remove_device_from_group', 'attach_device_to_domain', 'detach_device_from_domain',
+  'map', 'unmap', 'io_page_fault', 'dma_map_phys', 'dma_unmap_phys', 'dma_map_page', 'dma_unmap_page', 'dma_map_sg',
+  'dma_unmap_sg', 'dma_alloc', 'dma_free', 'kernel_stack', 'user_stack']) (namesByLength[n.length] ??= []).push(n);
 function eventName(text: string, from: number, to: number): string {
   const bucket = (namesByLength[to - from] ??= []);
   for (const n of bucket) if (text.startsWith(n, from)) return n;
@@ -154,8 +160,10 @@ function parseAround(text: string, lineStart: number, start: number, open: numbe
   if (i >= to || !isSpace(text.charCodeAt(i))) return null;
   while (i < to && isSpace(text.charCodeAt(i))) i++;
   const after = i;
-  if (text.startsWith('<stack trace>', after)) return { kind: 'stack-start', pid, cpu, user: false };
-  if (text.startsWith('<user stack trace>', after)) return { kind: 'stack-start', pid, cpu, user: true };
+  if (text.charCodeAt(after) === 60 /* < */) {
+    if (text.startsWith('<stack trace>', after)) return { kind: 'stack-start', pid, cpu, user: false };
+    if (text.startsWith('<user stack trace>', after)) return { kind: 'stack-start', pid, cpu, user: true };
+  }
   let j = after;
   while (j < to && isNameChar(text.charCodeAt(j))) j++;
   if (j === after || j >= to || text.charCodeAt(j) !== 58 /* : */) {

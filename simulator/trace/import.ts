@@ -5,7 +5,7 @@
 import type { Report, ReportEvent, ReportFault, ReportStep } from '../report/types';
 import {
   BodyError, Cursor, DMA_EVENTS, emptyDmaBody, type FaultBody, checkDmaBody, parseDeviceBody, parseDmaBody, parseFaultBody, parseGroupBody,
-  parseMapBody, parseUnmapBody,
+  parseMapBody, parseUnmapBody, type MapBody, type UnmapBody,
 } from './import-body';
 import { hex, hexPad } from '../core/format';
 import { DmaHandles, dmaResult, dmaRole, setDmaRange, type DmaHandle } from './import-dma';
@@ -70,6 +70,8 @@ class Importer {
   private readonly cursor = new Cursor('');
   private readonly scratchLine = newEventLine();
   private readonly scratchDma = emptyDmaBody();
+  private readonly scratchMap: MapBody = { iova: 0, paddr: 0, size: 0 };
+  private readonly scratchUnmap: UnmapBody = { iova: 0, size: 0, unmapped: 0 };
   private readonly binding: DmaBinding = {
     dev: null as unknown as DeviceState, name: '', step: 0, kind: 'any', lo: 0, hi: 0, ranges: null, all: true, requested: undefined,
   };
@@ -77,15 +79,16 @@ class Importer {
   ignored = 0;
   lost = 0;
   format: ImportResult['format'] = 'unknown';
-  /** stack frames that follow go to this event (null: they belong to an event not imported) */
-  private frameTarget: { step: ReportStep; pid: number; cpu: number; stack: TraceStack | null } | null = null;
+  /** stack frames that follow go to this step (null: they belong to an event not imported) */
+  private frameStep: ReportStep | null = null;
+  private frameStack: TraceStack | null = null;
 
   constructor(private maxListed: number) {}
 
   skip(line: number, col: number | undefined, reason: string): void {
     this.skippedCount++;
     if (this.skipped.length < this.maxListed) this.skipped.push(col === undefined ? { line, reason } : { line, col, reason });
-    this.frameTarget = null;
+    this.frameStep = null;
   }
 
   /** Line n is text[from, to). */
@@ -94,27 +97,28 @@ class Importer {
     switch (t.kind) {
       case 'quiet':
         if (t.format && this.format === 'unknown') this.format = t.format;
-        if (!t.blank) this.frameTarget = null;
+        if (!t.blank) this.frameStep = null;
         return;
       case 'lost':
         this.lost += t.count;
-        this.frameTarget = null;
+        this.frameStep = null;
         return;
       case 'bad':
         return this.skip(n, t.offset + 1, t.reason);
       case 'frame': {
-        const ft = this.frameTarget;
-        if (!ft) return;
-        if (!ft.stack) {
-          ft.stack = { step: ft.step.index, line: ft.step.line ?? n, frames: [], site: null };
-          this.stacks.push(ft.stack);
+        const step = this.frameStep;
+        if (!step) return;
+        if (!this.frameStack) {
+          this.frameStack = { step: step.index, line: step.line ?? n, frames: [], site: null };
+          this.stacks.push(this.frameStack);
         }
-        ft.stack.frames.push(t.frame);
+        this.frameStack.frames.push(t.frame);
         return;
       }
       case 'stack-start': {
-        const ft = this.frameTarget;
-        if (t.user || !ft || ft.pid !== t.pid || ft.cpu !== t.cpu || ft.stack) this.frameTarget = null;
+        // a stack trace belongs to the event just before it, from the same task and CPU
+        const ev = this.frameStep?.events[0];
+        if (t.user || !ev || ev.pid !== t.pid || ev.cpu !== t.cpu || this.frameStack) this.frameStep = null;
         return;
       }
       case 'event':
@@ -126,7 +130,7 @@ class Importer {
     const name = t.name;
     if (!IOMMU_EVENTS.has(name) && !DMA_EVENTS.has(name)) {
       this.ignored++;
-      this.frameTarget = null;
+      this.frameStep = null;
       return;
     }
     const c = this.cursor.reset(t.body);
@@ -138,7 +142,7 @@ class Importer {
     }
   }
 
-  private newStep(t: EventLine, n: number, result: unknown, attributed = false): { step: ReportStep; ev: ReportEvent } {
+  private newStep(t: EventLine, n: number, result: unknown, attributed = false): ReportStep {
     // map/unmap events get domain / via / via_step / via_device when attributed; declared up front so they
     // share one shape (undefined fields do not appear in JSON)
     const ev: ReportEvent = attributed
@@ -149,8 +153,9 @@ class Importer {
       : { kind: 'tracepoint', name: t.name, text: t.body, task: t.task, pid: t.pid, cpu: t.cpu, ts: t.ts };
     const step: ReportStep = { index: this.steps.length, op: t.name, site: null, result, events: [ev], findings: [], line: n };
     this.steps.push(step);
-    this.frameTarget = { step, pid: t.pid, cpu: t.cpu, stack: null };
-    return { step, ev };
+    this.frameStep = step;
+    this.frameStack = null;
+    return step;
   }
 
   /** Parses the body (throwing BodyError before any state changes) and applies the event. */
@@ -161,14 +166,16 @@ class Importer {
     if (name !== 'attach_device_to_domain') m.endAttachBatch();
     switch (name) {
       case 'map': {
-        const b = parseMapBody(c);
-        const { step, ev } = this.newStep(t, n, 0, true);
+        const b = parseMapBody(c, this.scratchMap);
+        const step = this.newStep(t, n, 0, true);
+        const ev = step.events[0];
         m.queue({ kind: 'map', line: n, pid: t.pid, step, ev, iova: b.iova, size: b.size, paddr: b.paddr, unmapped: 0 }, ctx);
         return;
       }
       case 'unmap': {
-        const b = parseUnmapBody(c);
-        const { step, ev } = this.newStep(t, n, b.unmapped, true);
+        const b = parseUnmapBody(c, this.scratchUnmap);
+        const step = this.newStep(t, n, b.unmapped, true);
+        const ev = step.events[0];
         m.queue({ kind: 'unmap', line: n, pid: t.pid, step, ev, iova: b.iova, size: b.size, paddr: 0, unmapped: b.unmapped }, ctx);
         return;
       }
@@ -187,7 +194,7 @@ class Importer {
       case 'detach_device_from_domain': {
         const b = parseDeviceBody(c);
         m.settle(ctx);
-        const { ev } = this.newStep(t, n, 0);
+        const ev = this.newStep(t, n, 0).events[0];
         const dev = m.device(b.dev, n);
         if (name === 'attach_device_to_domain') ev.domain = m.attach(dev, n).id;
         else m.detach(dev);
@@ -197,7 +204,8 @@ class Importer {
       case 'io_page_fault': {
         // faults arrive in interrupt context on whatever task was running: they settle nothing
         const b = parseFaultBody(c);
-        const { step, ev } = this.newStep(t, n, null);
+        const step = this.newStep(t, n, null);
+        const ev = step.events[0];
         const dev = m.device(b.dev, n);
         if (b.driver) dev.driver = b.driver;
         const d = dev.domain;
@@ -212,7 +220,8 @@ class Importer {
         const bodyAt = c.pos;
         const b = parseDmaBody(c, this.scratchDma);
         checkDmaBody(name, b, bodyAt);
-        const { step, ev } = this.newStep(t, n, dmaResult(name, b));
+        const step = this.newStep(t, n, dmaResult(name, b));
+        const ev = step.events[0];
         const dev = m.device(b.dev, n);
         m.noteTask(t.pid, dev);
         const role = dmaRole(name);

@@ -176,7 +176,7 @@ describe('example drivers', () => {
   });
 });
 
-describe('seed 001 and 002 patterns, and unchecked mappings', () => {
+describe('seed 001 and 002 patterns, and more of each check', () => {
   const L = lineOf;
   test('own-domain-with-dma-api: the DMA API on a device attached to its own domain', () => {
     const a = analyzeC(OWN_DOMAIN_POSTED, 'msm.c');
@@ -202,6 +202,28 @@ describe('seed 001 and 002 patterns, and unchecked mappings', () => {
       [L(MAPPING_UNCHECKED, 'writeq(dma_map_page('), 'mapping-error-unchecked'],
     ]));
     assert.deepEqual(analyzeC(MAPPING_CHECKED, 'nic.c').findings, []);
+  });
+
+  test('iova-truncated: a narrow variable that stores a DMA address, whatever its name', () => {
+    const text = 'int f(struct dev *d, void *p)\n{\n\tu32 addr;\n\n\taddr = dma_map_single(d->dev, p, 64, DMA_TO_DEVICE);\n'
+      + '\tif (dma_mapping_error(d->dev, addr))\n\t\treturn -ENOMEM;\n\treturn 0;\n}\n';
+    const [finding, ...rest] = analyzeC(text, 'n.c').findings;
+    assert.deepEqual(rest, []);
+    assert.deepEqual([finding.code, finding.line, finding.fixes[0].newText, finding.related?.[0].range.start.line],
+      ['iova-truncated', 3, 'dma_addr_t', 5]);
+    assert.match(finding.message, /stores the result of dma_map_single\(\)/);
+  });
+
+  test('unbounded-user-count: copy_from_user targets and copied counts, bounded or not', () => {
+    const unbounded = 'long f(void __user *uptr)\n{\n\tstruct foo_args a;\n\tu32 n;\n\tvoid *p, *q;\n\n'
+      + '\tif (copy_from_user(&a, uptr, sizeof(a)))\n\t\treturn -EFAULT;\n'
+      + '\tp = kcalloc(a.count, sizeof(u64), GFP_KERNEL);\n\tn = a.nr_items;\n\tq = kvmalloc_array(n, 16, GFP_KERNEL);\n'
+      + '\tkfree(p);\n\tkvfree(q);\n\treturn 0;\n}\n';
+    assert.deepEqual(lineCodes(analyzeC(unbounded, 'u.c').findings), expectLines([[9, 'unbounded-user-count'], [11, 'unbounded-user-count']]));
+    const bounded = unbounded.replace('\tp = kcalloc', '\tif (a.count > 64 || a.nr_items >= SZ_1K)\n\t\treturn -EINVAL;\n\tp = kcalloc');
+    assert.deepEqual(analyzeC(bounded, 'u.c').findings, []);
+    const nullTestOnly = unbounded.replace('\tp = kcalloc', '\tif (!a.count)\n\t\treturn -EINVAL;\n\tp = kcalloc');
+    assert.equal(analyzeC(nullTestOnly, 'u.c').findings.length, 2, 'a zero test is not an upper bound');
   });
 
   test('wrong-free-function the other way round: alloc_iova() ranges given to free_iova_fast()', () => {

@@ -207,3 +207,32 @@ test('statusSummary: platform, CPU/IOMMU page sizes and counts', () => {
   clean.faults = []; clean.findings = []; clean.domains = [clean.domains[0]];
   assert.equal(statusSummary(clean, { cursor: 4, total: 4 }).text, '$(circuit-board) apple-t8103 · 4K/16K · 1 mapping · 0 faults · 0 findings');
 });
+
+test('every example: both trees build, ids are unique, every mapping, fault and finding has its node', async () => {
+  const { loadSession } = await import('../../simulator/session');
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  const dir = path.resolve(__dirname, '../../examples');
+  const files = fs.readdirSync(dir).filter(f => /\.iommu\.(ya?ml|json)$/.test(f));
+  assert.ok(files.length > 0);
+  for (const f of files) {
+    const s = loadSession(fs.readFileSync(path.join(dir, f), 'utf8'), f);
+    await s.runToEnd();
+    const r = s.snapshot();
+    const iommus = buildIommuTree(r), findings = buildFindingsTree(r);
+    const seen = allIds([...iommus, ...findings]);
+    assert.equal(new Set(seen).size, seen.length, `${f}: duplicate node ids`);
+    const mappingNodes = new Set<string>();
+    walk(iommus, n => { if (n.kind === 'mapping') mappingNodes.add(`${n.ref!.domain}@${n.ref!.iova}`); });
+    for (const d of r.domains) {
+      if (d.mappings.length > MAX_MAPPING_NODES) continue;
+      for (const m of d.mappings) assert.ok(mappingNodes.has(`${d.id}@${m.iova}`), `${f}: no node for mapping ${m.iova} of ${d.id}`);
+    }
+    r.faults.forEach((_, i) => assert.ok(findNode(findings, n => n.id === `fault:${i}`), `${f}: fault ${i}`));
+    r.findings.forEach((_, i) => assert.ok(findNode(findings, n => n.id === `finding:${i}`), `${f}: finding ${i}`));
+    for (const sva of r.sva ?? []) assert.ok(findNode(iommus, n => n.id === `dev:${sva.dev}/sva:${sva.pasid}`), `${f}: SVA bond ${sva.dev}/${sva.pasid}`);
+    const last = r.steps.at(-1);
+    if (last) touchedByStep(r, last);
+    statusSummary(r);
+  }
+});
