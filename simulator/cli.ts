@@ -10,10 +10,14 @@ import { loadScenario } from './scenario/loader';
 import { formatTextReport } from './report/text';
 import { builtinScenarios } from './builtin';
 import { getPreset, presetNames } from './platform/registry';
+import { allOpNames, getOpSchema } from './scenario/opspec';
+import { runAnnotate } from './analysis/annotate-cli';
+import { runImportTrace } from './trace/import-cli';
 
 const USAGE = `usage: iommu-lens run FILE.iommu.yaml [--json] [--trace]
        iommu-lens run --builtin NAME [--json] [--trace]
        iommu-lens presets
+       iommu-lens ops [OP]
        iommu-lens annotate FILE.c [--scenario S] [--json]
        iommu-lens import-trace TRACE [--json]`;
 
@@ -71,12 +75,32 @@ function presetsCommand(io: CliIo): number {
   return 0;
 }
 
+function opsCommand(rest: string[], io: CliIo): number {
+  const names = rest.length ? rest : allOpNames();
+  for (const name of names) {
+    const s = getOpSchema(name);
+    if (!s) throw new UsageError(`unknown op '${name}'`);
+    io.stdout(`${name}: ${s.doc}\n`);
+    if (rest.length || names.length === 1) {
+      const fields = 'scalar' in s.args ? { '(value)': s.args.scalar } : s.args.object;
+      for (const [k, f] of Object.entries(fields)) {
+        const type = typeof f.type === 'string' ? f.type : 'enum' in f.type ? f.type.enum.join('|') : 'list' in f.type ? 'list' : 'object';
+        io.stdout(`  ${k.padEnd(14)} ${type.padEnd(10)} ${f.required ? 'required ' : ''}${f.doc ?? ''}\n`);
+      }
+    }
+  }
+  return 0;
+}
+
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
       case 'run': return runCommand(rest, io);
       case 'presets': return presetsCommand(io);
+      case 'ops': return opsCommand(rest, io);
+      case 'annotate': return await runAnnotate(rest, io);
+      case 'import-trace': return runImportTrace(rest, io);
       case '--help': case '-h': case 'help': io.stdout(USAGE + '\n'); return 0;
       case undefined: io.stderr(USAGE + '\n'); return 2;
       default: io.stderr(`iommu-lens: unknown command '${cmd}'\n${USAGE}\n`); return 2;

@@ -7,6 +7,7 @@ import type { Device } from '../iommu/device';
 import type { Domain } from '../iommu/domain';
 import { maxPageOrder, type CpuBuffer } from '../platform/memory';
 import { ScenarioError } from '../scenario/types';
+import { onBoot } from '../runner/hooks';
 import type { IovaDomain } from './iova';
 
 /** enum dma_data_direction */
@@ -250,3 +251,6 @@ export function alignUpTo(n: number, g: number): number {
   const r = n % g;
   return r === 0 ? n : n + g - r;
 }
+
+// Check this layer's kernel options when the machine boots, so a bad value stops the run before step 0.
+onBoot(k => { dmaState(k); });

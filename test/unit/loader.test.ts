@@ -83,8 +83,8 @@ test('argument values are checked against the op schema', () => {
     "iommu_map prot[1]: bad value 'wirte'; did you mean 'write'?");
   assertError(steps('  - iommu_map_sg: { domain: d1, iova: 0, sg: [{ paddr: 0, lenn: 4K }] }\n'), '3:59',
     "unknown key 'lenn' in iommu_map_sg sg[0]; did you mean 'len'?");
-  assertError(steps('  - init_iova_domain: { granule: 4K, start_pfn: 1, rcache: yes }\n'), '3:59', 'YAML 1.2: write true or false');
-  assertError(steps('  - probe: { dev: xhci }\n'), '3:14', 'probe takes a name');
+  assertError(steps('  - init_iova_domain: { granule: 4K, start_pfn: 1, rcache: yes }\n'), '3:60', 'YAML 1.2: write true or false');
+  assertError(steps('  - probe: { dev: xhci }\n'), '3:12', 'probe takes a name');
 });
 
 test('sizes must be exact: fractions of a byte, floats, negatives and 2^53 or more are refused', () => {
