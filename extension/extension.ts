@@ -1,6 +1,8 @@
 // IOMMU Lens: the extension host side. Builds the session store, the sidebar trees, the status bar, the
 // scenario-file support (diagnostics, CodeLens) and the commands; the address map registers itself on the store.
 import * as vscode from 'vscode';
+import { registerAddressMap, type AddressMapApi } from './map/mapPanel';
+import { openDefaultScenario, wantsDefaultOnStart } from './openDefault';
 import { registerScenarioCommands } from './commands/scenarioCommands';
 import { registerTraceCommands } from './commands/traceCommands';
 import { registerViewCommands } from './commands/viewCommands';
@@ -17,7 +19,10 @@ import { RunStatusBar } from './statusBar';
 import { buildFindingsTree, buildIommuTree, findingsNodeForTouched, iommuNodeForTouched } from './tree/model';
 import { ModelTreeProvider } from './tree/provider';
 
-export function activate(context: vscode.ExtensionContext): IommuLensApi {
+/** What the extension exports: its parts for tests, and the address map's panel and message loop. */
+export type IommuLensExports = IommuLensApi & { addressMap: AddressMapApi | undefined };
+
+export function activate(context: vscode.ExtensionContext): IommuLensExports {
   const output = vscode.window.createOutputChannel('IOMMU Lens');
   const errors = new ErrorReporter(output, String(context.extension.packageJSON.version ?? ''));
   const store = new ScenarioSessionStore();
@@ -44,26 +49,20 @@ export function activate(context: vscode.ExtensionContext): IommuLensApi {
     }),
   );
   void vscode.commands.executeCommand('setContext', 'iommuLens.sessionLoaded', false);
-  registerAddressMapIfBuilt(context, store, errors);
-  return { store, runner, iommuTree, findingsTree, statusBar, diagnostics };
+  const addressMap = startAddressMap(context, store, errors);
+  // `npm start` asks for the default scenario through the extension host's environment
+  if (wantsDefaultOnStart()) void openDefaultScenario(parts);
+  return { store, runner, iommuTree, findingsTree, statusBar, diagnostics, addressMap };
 }
 
 export function deactivate(): void {}
 
-/**
- * The address map lives in ./map (another part of the project) and registers `iommuLens.showMap` itself. It is
- * loaded with require() inside try so this file builds before the map exists; esbuild bundles it once it does.
- */
-function registerAddressMapIfBuilt(context: vscode.ExtensionContext, store: SessionStore, errors: ErrorReporter): void {
-  let mod: { registerAddressMap?: (c: vscode.ExtensionContext, s: SessionStore) => unknown } | undefined;
+/** The address map (./map) registers `iommuLens.showMap` itself; a failure there must not take the trees down. */
+function startAddressMap(context: vscode.ExtensionContext, store: SessionStore, errors: ErrorReporter): AddressMapApi | undefined {
   try {
-    mod = require('./map/mapPanel');
-  } catch {
-    return;   // not part of this build
-  }
-  try {
-    mod?.registerAddressMap?.(context, store);
+    return registerAddressMap(context, store);
   } catch (e) {
     errors.internal(e, { action: 'starting the address map' });
+    return undefined;
   }
 }

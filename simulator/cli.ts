@@ -55,7 +55,7 @@ export function runCommand(argv: string[], io: CliIo): number {
     text = readScenarioText(file, io);
   }
   const scenario = loadScenario(text, file);
-  const session = new Session(scenario, { collectEvents: flags.has('--json') });
+  const session = new Session(scenario, { collectEvents: flags.has('--json'), trace: flags.has('--trace') });
   session.runAll();
   if (flags.has('--trace')) {
     io.stdout(session.traceLines().join('\n') + (session.kernel.trace.length ? '\n' : ''));

@@ -9,6 +9,7 @@ import { Domain } from './iommu/domain';
 import { Device, Group } from './iommu/device';
 import { IommuInstance, IommuModel } from './iommu/instance';
 import { Iotlb } from './iommu/iotlb';
+import { chargePageTable } from './limits';
 
 /**
  * Builds one IOMMU instance's model. `k` is the kernel being constructed (its platform memory exists, its
@@ -76,9 +77,18 @@ export class Kernel {
     if (this.bus.active) this.bus.emit({ kind: 'api', name, args, result, site: this.site });
   }
 
+  /**
+   * Whether tracepoints are recorded: like the kernel's static keys, off unless someone traces. Callers
+   * test `k.tracing` before formatting a body, so a run nobody traces pays nothing for it.
+   */
+  traceEnabled = true;
+  get tracing(): boolean {
+    return this.traceEnabled || this.bus.active;
+  }
+
   tracepoint(name: string, text: string): void {
     const seq = ++this.traceSeq;
-    this.trace.push({ step: this.step, name, text, seq });
+    if (this.traceEnabled) this.trace.push({ step: this.step, name, text, seq });
     if (this.bus.active) this.bus.emit({ kind: 'tracepoint', name, text });
   }
 
@@ -117,10 +127,13 @@ export class Kernel {
     return {
       alloc: (bytes: number) => {
         const order = Math.max(0, Math.ceil(Math.log2(Math.max(bytes, this.cfg.page_size) / this.cfg.page_size)));
+        chargePageTable(this, bytes);
         const buf = this.mem.allocPages(order, 'pgtable', owner, false);
+        if (!buf) chargePageTable(this, -bytes);
         return buf ? buf.paddr : null;
       },
       free: (paddr: number, bytes: number) => {
+        chargePageTable(this, -bytes);
         const order = Math.max(0, Math.ceil(Math.log2(Math.max(bytes, this.cfg.page_size) / this.cfg.page_size)));
         this.mem.buddy.release(paddr / this.cfg.page_size, order);
       },

@@ -21,6 +21,8 @@ export interface SessionOptions {
   collectEvents?: boolean;
   /** overrides of the scenario's kernel settings (the extension's CPU page size, strict/lazy, large-page switches) */
   kernel?: Partial<Omit<KernelConfig, 'options'>>;
+  /** record tracepoint lines (default true); the CLI turns it off unless --trace is given */
+  trace?: boolean;
 }
 
 export interface StepRun {
@@ -59,6 +61,7 @@ export class Session {
       if (e instanceof ScenarioError) throw e;
       throw new ScenarioError(this.scenario.platform.pos, (e as Error).message);
     }
+    this.kernel.traceEnabled = this.opts.trace !== false;
     if (this.opts.collectEvents !== false) {
       this.kernel.bus.on(e => { this.current?.push(e); });
     }

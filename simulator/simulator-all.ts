@@ -9,3 +9,4 @@ import './models/dart/presets';
 import './models/dart/dump';
 import './sva/register';
 import './dma/index';
+import './drivers/index';

@@ -16,6 +16,17 @@ const REFRESH_DEBOUNCE_MS = 150;
 
 type WalkFn = (domainId: string, iova: number) => unknown;
 
+/**
+ * What `registerAddressMap` returns (the extension exports it as `addressMap`): the open panel, and its message
+ * loop for tests — `receive` handles a message as if the webview had posted it, `onDidPost` sees every answer.
+ */
+export interface AddressMapApi {
+  readonly panel: vscode.WebviewPanel | undefined;
+  /** Resolves with the validation error when RAW is rejected, with undefined once it was handled. */
+  receive(raw: unknown): Promise<string | undefined>;
+  readonly onDidPost: vscode.Event<HostToWebview>;
+}
+
 class MapPanel implements vscode.Disposable {
   private ready = false;
   private dirty = false;
@@ -27,7 +38,8 @@ class MapPanel implements vscode.Disposable {
 
   constructor(readonly panel: vscode.WebviewPanel, private readonly context: vscode.ExtensionContext,
               private readonly sessions: SessionStore, private readonly log: vscode.LogOutputChannel,
-              private state: MapViewState | null, private readonly onGone: () => void) {
+              private state: MapViewState | null, private readonly posted: vscode.EventEmitter<HostToWebview>,
+              private readonly onGone: () => void) {
     this.domainId = state?.domainId ?? null;
     const root = context.extensionUri;
     panel.webview.options = {
@@ -43,7 +55,7 @@ class MapPanel implements vscode.Disposable {
     });
     this.updateTitle();
     this.disposables.push(
-      panel.webview.onDidReceiveMessage(m => this.receive(m)),
+      panel.webview.onDidReceiveMessage(m => void this.receive(m)),
       panel.onDidChangeViewState(() => { if (panel.visible && this.dirty) this.sendSnapshot(); }),
       panel.onDidDispose(() => this.dispose()),
       sessions.onDidChange(() => this.scheduleRefresh()),
@@ -103,15 +115,22 @@ class MapPanel implements vscode.Disposable {
 
   private post(m: HostToWebview): void {
     void this.panel.webview.postMessage(m);
+    this.posted.fire(m);
   }
 
-  private receive(raw: unknown): void {
+  /** Everything the webview posts comes through here; a webview is a browser page, so nothing is trusted. */
+  async receive(raw: unknown): Promise<string | undefined> {
     const m = validateWebviewMessage(raw);
     if ('error' in m) {
       this.log.error(`address map: rejected a message from the webview: ${m.error}`);
-      return;
+      return m.error;
     }
-    void this.handle(m).catch(e => this.log.error(`address map: ${m.type} failed: ${e instanceof Error ? e.message : String(e)}`));
+    try {
+      await this.handle(m);
+    } catch (e) {
+      this.log.error(`address map: ${m.type} failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return undefined;
   }
 
   private async handle(m: WebviewToHost): Promise<void> {
@@ -174,16 +193,17 @@ async function commandExists(id: string): Promise<boolean> {
  * Registers `iommuLens.showMap` (argument: the tree's MapFocus `{ domain?, iova?, paddr?, dev? }`) and the
  * serializer that restores an open map when VS Code reloads.
  */
-export function registerAddressMap(context: vscode.ExtensionContext, sessions: SessionStore): void {
+export function registerAddressMap(context: vscode.ExtensionContext, sessions: SessionStore): AddressMapApi {
   const log = vscode.window.createOutputChannel('IOMMU Lens: Address Map', { log: true });
+  const posted = new vscode.EventEmitter<HostToWebview>();
   let current: MapPanel | undefined;
   const adopt = (panel: vscode.WebviewPanel, state: MapViewState | null): MapPanel => {
-    const p: MapPanel = new MapPanel(panel, context, sessions, log, state, () => { if (current === p) current = undefined; });
+    const p: MapPanel = new MapPanel(panel, context, sessions, log, state, posted, () => { if (current === p) current = undefined; });
     current = p;
     return p;
   };
   context.subscriptions.push(
-    log,
+    log, posted,
     vscode.commands.registerCommand('iommuLens.showMap', (arg?: unknown) => {
       if (!current) {
         const panel = vscode.window.createWebviewPanel(MAP_VIEW_TYPE, 'IOMMU Address Map', vscode.ViewColumn.Beside,
@@ -209,4 +229,9 @@ export function registerAddressMap(context: vscode.ExtensionContext, sessions: S
     }),
     { dispose: () => current?.dispose() },
   );
+  return {
+    get panel() { return current?.panel; },
+    receive: raw => current ? current.receive(raw) : Promise.resolve('the address map is not open'),
+    onDidPost: posted.event,
+  };
 }

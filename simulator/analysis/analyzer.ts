@@ -46,17 +46,24 @@ export class CAnalyzer {
   /**
    * Re-analyse after the text changed. With `changes` (offsets into the previous text, as VS Code's
    * contentChanges give them), the previous tree is edited and reused; without them the text is parsed
-   * afresh.
+   * afresh. The result equals a fresh analysis whenever the new text parses without errors; in text with
+   * syntax errors tree-sitter may recover differently when it reuses parts of the old tree.
    */
   update(text: string, changes?: readonly TextChange[]): Analysis {
     const pre = preprocessKernelC(text);
     const parser = this.parser ??= newCParser();
-    let old: Tree | null = null;
+    let tree: Tree | null;
     if (changes && this.tree && this.pre) {
       const edit = envelope(this.pre.text, pre.text, changes);
-      if (edit) { this.tree.edit(edit); old = this.tree; }
+      if (edit) {
+        this.tree.edit(edit);
+        tree = parser.parse(pre.text, this.tree);
+      } else {
+        tree = this.tree;                          // nothing changed
+      }
+    } else {
+      tree = parser.parse(pre.text);
     }
-    const tree = parser.parse(pre.text, old);
     if (this.tree && this.tree !== tree) this.tree.delete();
     this.tree = tree;
     this.pre = pre;

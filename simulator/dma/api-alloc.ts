@@ -45,7 +45,7 @@ export function dmaAllocCoherent(k: Kernel, dev: Device, size: number): Coherent
   const api = 'dma_alloc_coherent';
   const got = size > 0 ? allocate(k, dev, dd, size, 'coherent', api, 'iommu_dma_alloc') : null;
   if (!got) {
-    k.tracepoint('dma_alloc', tp.dmaAlloc(dev.name, 0, 0, size, DIR_TRACE[DMA_BIDIRECTIONAL]));
+    if (k.tracing) k.tracepoint('dma_alloc', tp.dmaAlloc(dev.name, 0, 0, size, DIR_TRACE[DMA_BIDIRECTIONAL]));
     return null;
   }
   const { out, domain } = got;
@@ -53,8 +53,8 @@ export function dmaAllocCoherent(k: Kernel, dev: Device, size: number): Coherent
   const rec = new MapRecord(api, dev, k.step, domain, out.iova, out.iovaSize, out.pages[0].paddr, size, out.exposed);
   rec.pages = out.pages;
   rec.cpu = out.cpu;
-  k.tracepoint('dma_alloc', tp.dmaAlloc(dev.name, out.dma, out.cpu, size, DIR_TRACE[DMA_BIDIRECTIONAL]));
-  debugAdd(dd, new DmaEntry(rec, DEBUG_COHERENT, out.dma, size, DMA_BIDIRECTIONAL, out.pages[0].paddr, 0, 0));
+  if (k.tracing) k.tracepoint('dma_alloc', tp.dmaAlloc(dev.name, out.dma, out.cpu, size, DIR_TRACE[DMA_BIDIRECTIONAL]));
+  debugAdd(k, dev, dd, new DmaEntry(rec, DEBUG_COHERENT, out.dma, size, DMA_BIDIRECTIONAL, out.pages[0].paddr, 0, 0));
   const r: CoherentResult = { cpu: out.cpu, dma: out.dma, paddr: out.pages[0].paddr, size };
   if (out.pages.length > 1) r.pages = out.pages;
   return r;
@@ -66,7 +66,7 @@ export function dmaFreeCoherent(k: Kernel, dev: Device, size: number, cpu: numbe
   const api = 'dma_free_coherent';
   const byDma = dd.entries.get(dma);
   const cpuAddr = cpu ?? (byDma?.type === DEBUG_COHERENT ? byDma.rec.cpu : dma);
-  k.tracepoint('dma_free', tp.dmaFree(dev.name, dma, cpuAddr, size, DIR_TRACE[DMA_BIDIRECTIONAL]));
+  if (k.tracing) k.tracepoint('dma_free', tp.dmaFree(dev.name, dma, cpuAddr, size, DIR_TRACE[DMA_BIDIRECTIONAL]));
   const e = debugCheckUnmap(k, dev, dd, { type: DEBUG_COHERENT, dma, size, dir: DMA_BIDIRECTIONAL, cpu, sgCallEnts: 0, isMappingError: false }, api);
   const rec = recordByCpu(dd, cpuAddr, DEBUG_COHERENT) ?? (e && e.rec.cpu === cpuAddr ? e.rec : null);
   const t = dmaTarget(k, dev, 'iommu_dma_free');
@@ -83,7 +83,7 @@ export interface SgtResult { id: string; nents: number; orig_nents: number; dma:
 
 function traceSgt(k: Kernel, name: 'dma_alloc_sgt' | 'dma_free_sgt', dev: Device, dir: DmaDir, dma: number, size: number, sg: readonly PhysRange[]): void {
   const base = `${dev.name} dir=${DIR_TRACE[dir]} dma_addr=${dma.toString(16)} size=${size} phys_addrs=${printArray(sg.map(s => s.paddr))}`;
-  k.tracepoint(name, name === 'dma_alloc_sgt' ? `${base} flags=GFP_KERNEL attrs=` : base);
+  if (k.tracing) k.tracepoint(name, name === 'dma_alloc_sgt' ? `${base} flags=GFP_KERNEL attrs=` : base);
 }
 
 /** dma_alloc_noncontiguous: an sg table, or null. */
@@ -95,7 +95,7 @@ export function dmaAllocNoncontiguous(k: Kernel, dev: Device, size: number, dir:
   st.lastExposed = 0;
   const got = size > 0 ? allocate(k, dev, dd, size, 'pages', api, 'iommu_dma_alloc_noncontiguous') : null;
   if (!got) {
-    k.tracepoint('dma_alloc_sgt_err', tp.dmaAlloc(dev.name, 0, 0, size, DIR_TRACE[dir]));
+    if (k.tracing) k.tracepoint('dma_alloc_sgt_err', tp.dmaAlloc(dev.name, 0, 0, size, DIR_TRACE[dir]));
     return null;
   }
   const { out, domain } = got;
@@ -105,7 +105,7 @@ export function dmaAllocNoncontiguous(k: Kernel, dev: Device, size: number, dir:
   rec.cpu = out.cpu;
   const len = domain ? out.iovaSize : alignUpTo(size, k.cfg.page_size);
   traceSgt(k, 'dma_alloc_sgt', dev, dir, out.dma, size, out.pages);
-  debugAdd(dd, new DmaEntry(rec, DEBUG_SG, out.dma, len, dir, out.pages[0].paddr, out.pages.length, 1));
+  debugAdd(k, dev, dd, new DmaEntry(rec, DEBUG_SG, out.dma, len, dir, out.pages[0].paddr, out.pages.length, 1));
   return { id: `sgt${st.nextSgt++}`, nents: 1, orig_nents: out.pages.length, dma: out.dma, entries: [{ dma: out.dma, len }], sg: out.pages };
 }
 

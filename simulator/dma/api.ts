@@ -2,7 +2,6 @@
 // dma_unmap_sg and dma_sync_single_*. Each call picks dma-iommu or dma-direct for the device, emits the dma
 // tracepoints and feeds dma-debug. These functions are the public, scenario-independent API: a unit test or
 // benchmark can call them on a Kernel directly.
-import { hex } from '../core/format';
 import { tp } from '../trace/tracepoints';
 import type { Kernel } from '../kernel';
 import type { Device } from '../iommu/device';
@@ -32,14 +31,14 @@ export function dmaMapPage(k: Kernel, dev: Device, phys: number, size: number, d
   const t = dmaTarget(k, dev, 'iommu_dma_map_page');
   const dma = t ? iommuDmaMapPage(k, st, dev, dd, t.domain, t.cookie, phys, size, dir, api) : directMapPage(k, st, dev, dd, phys, size);
   if (dma === MAPPING_ERROR) {
-    k.tracepoint('dma_map_phys', `${dev.name} dir=${DIR_TRACE[dir]} dma_addr=ffffffffffffffff size=${size} phys_addr=${phys.toString(16)} attrs=`);
+    if (k.tracing) k.tracepoint('dma_map_phys', `${dev.name} dir=${DIR_TRACE[dir]} dma_addr=ffffffffffffffff size=${size} phys_addr=${phys.toString(16)} attrs=`);
     return DMA_MAPPING_ERROR;
   }
-  k.tracepoint('dma_map_phys', tp.dmaMapPhys(dev.name, DIR_TRACE[dir], dma, size, phys));
+  if (k.tracing) k.tracepoint('dma_map_phys', tp.dmaMapPhys(dev.name, DIR_TRACE[dir], dma, size, phys));
   if (st.opts.debug) debugCheckArea(k, dev, dd, phys, size);
   const rec = new MapRecord(api, dev, k.step, t ? t.domain : null, st.outIova, st.outIovaSize, phys, size, st.lastExposed);
   if (st.outBounce) rec.bounces = [st.outBounce];
-  debugAdd(dd, new DmaEntry(rec, DEBUG_SINGLE, dma, size, dir, phys, 0, 0));
+  debugAdd(k, dev, dd, new DmaEntry(rec, DEBUG_SINGLE, dma, size, dir, phys, 0, 0));
   return dma;
 }
 
@@ -56,14 +55,14 @@ export function dmaUnmapPage(k: Kernel, dev: Device, dma: DmaAddr, size: number,
     if (dmaTarget(k, dev, 'iommu_dma_unmap_page')) {
       k.printk('warn', 'WARNING: drivers/iommu/dma-iommu.c: iommu_dma_unmap_page: WARN_ON(!phys)', dev.name);
     }
-    k.tracepoint('dma_unmap_phys', `${dev.name} dir=${DIR_TRACE[dir]} dma_addr=ffffffffffffffff size=${size} attrs=`);
+    if (k.tracing) k.tracepoint('dma_unmap_phys', `${dev.name} dir=${DIR_TRACE[dir]} dma_addr=ffffffffffffffff size=${size} attrs=`);
     debugCheckUnmap(k, dev, dd, { type: DEBUG_SINGLE, dma: 0, size, dir, sgCallEnts: 0, isMappingError: true }, api);
     return;
   }
   const t = dmaTarget(k, dev, 'iommu_dma_unmap_page');
   if (t) iommuDmaUnmapPage(k, dev, t.domain, t.cookie, dma, size, api);
   else directUnmapPage(k, dma);
-  k.tracepoint('dma_unmap_phys', tp.dmaUnmapPhys(dev.name, DIR_TRACE[dir], dma, size));
+  if (k.tracing) k.tracepoint('dma_unmap_phys', tp.dmaUnmapPhys(dev.name, DIR_TRACE[dir], dma, size));
   debugCheckUnmap(k, dev, dd, { type: DEBUG_SINGLE, dma, size, dir, sgCallEnts: 0, isMappingError: false }, api);
 }
 
@@ -84,7 +83,7 @@ const MAX_TRACE = 128;
 function traceMapSg(k: Kernel, dev: Device, dir: DmaDir, sg: readonly PhysRange[], entries: readonly DmaSeg[]): void {
   const ents = entries.slice(0, MAX_TRACE);
   const phys = sg.slice(0, MAX_TRACE).map(s => s.paddr);
-  k.tracepoint('dma_map_sg', tp.dmaMapSg(dev.name, DIR_TRACE[dir], Math.min(sg.length, MAX_TRACE), sg.length,
+  if (k.tracing) k.tracepoint('dma_map_sg', tp.dmaMapSg(dev.name, DIR_TRACE[dir], Math.min(sg.length, MAX_TRACE), sg.length,
     ents.length, entries.length, ents.map(e => e.dma), ents.map(e => e.len), phys));
 }
 
@@ -107,12 +106,12 @@ export function dmaMapSg(k: Kernel, dev: Device, sg: readonly PhysRange[], dir: 
         const rec = new MapRecord(api, dev, k.step, t.domain, p.iova, p.iovaSize, sg[i].paddr, sg[i].len, p.exposed);
         rec.perEntry = true;
         if (p.bounce) rec.bounces = [p.bounce];
-        debugAdd(dd, new DmaEntry(rec, DEBUG_SG, e.dma, e.len, dir, sg[i].paddr, sg.length, r.entries.length));
+        debugAdd(k, dev, dd, new DmaEntry(rec, DEBUG_SG, e.dma, e.len, dir, sg[i].paddr, sg.length, r.entries.length));
       });
     } else {
       const requested = sg.reduce((n, s) => n + s.len, 0);
       const rec = new MapRecord(api, dev, k.step, t.domain, r.iova, r.iovaSize, sg[0]?.paddr ?? 0, requested, r.exposed);
-      r.entries.forEach((e, i) => debugAdd(dd, new DmaEntry(rec, DEBUG_SG, e.dma, e.len, dir, sg[i].paddr, sg.length, r.entries.length)));
+      r.entries.forEach((e, i) => debugAdd(k, dev, dd, new DmaEntry(rec, DEBUG_SG, e.dma, e.len, dir, sg[i].paddr, sg.length, r.entries.length)));
     }
   } else {
     const entries = directMapSg(k, st, dev, dd, sg);
@@ -120,7 +119,7 @@ export function dmaMapSg(k: Kernel, dev: Device, sg: readonly PhysRange[], dir: 
     result.entries = entries;
     entries.forEach((e, i) => {
       const rec = new MapRecord(api, dev, k.step, null, e.dma, e.len, sg[i].paddr, e.len, 0);
-      debugAdd(dd, new DmaEntry(rec, DEBUG_SG, e.dma, e.len, dir, sg[i].paddr, sg.length, entries.length));
+      debugAdd(k, dev, dd, new DmaEntry(rec, DEBUG_SG, e.dma, e.len, dir, sg[i].paddr, sg.length, entries.length));
     });
   }
   result.nents = result.entries.length;
@@ -137,7 +136,7 @@ export function dmaUnmapSg(k: Kernel, dev: Device, sg: readonly PhysRange[], ent
   api = 'dma_unmap_sg'): void {
   const dd = devDma(dev);
   checkDirection(k, dir, api);
-  k.tracepoint('dma_unmap_sg', tp.dmaUnmapSg(dev.name, DIR_TRACE[dir], nents, sg.slice(0, nents).map(s => s.paddr)));
+  if (k.tracing) k.tracepoint('dma_unmap_sg', tp.dmaUnmapSg(dev.name, DIR_TRACE[dir], nents, sg.slice(0, nents).map(s => s.paddr)));
   const perEntry = entries.length ? dd.entries.get(entries[0].dma)?.rec.perEntry ?? false : false;
   // debug_dma_unmap_sg: one check per entry, up to the mapped count recorded for the first one
   const mapped = entries.length ? debugMappedEnts(dd, entries[0].dma) : 0;
@@ -162,7 +161,7 @@ export function dmaSyncSingle(k: Kernel, dev: Device, dma: DmaAddr, size: number
       `${fn} on ${dev.name} was given DMA_MAPPING_ERROR: the driver did not check dma_mapping_error() after mapping`, { dev: dev.name, fn });
     return;
   }
-  k.tracepoint(fn, tp.dmaSyncSingle(dev.name, DIR_TRACE[dir], dma, size));
+  if (k.tracing) k.tracepoint(fn, tp.dmaSyncSingle(dev.name, DIR_TRACE[dir], dma, size));
   debugCheckSync(k, dev, dd, dma, size, dir, toCpu);
 }
 
@@ -174,9 +173,4 @@ export function dmaMappingError(dma: DmaAddr): number {
 /** The exposure of the last map or alloc call (bytes beyond what was asked). */
 export function lastExposure(k: Kernel): number {
   return dmaState(k).lastExposed;
-}
-
-/** Describes a DMA address for messages. */
-export function describeDma(dma: DmaAddr): string {
-  return dma === DMA_MAPPING_ERROR ? 'DMA_MAPPING_ERROR' : hex(dma);
 }

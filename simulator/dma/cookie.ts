@@ -2,7 +2,7 @@
 // (iommu_get_dma_domain), the large-page series' attach rules, and IOVA allocation with the PCI 32-bit-first
 // rule (iommu_dma_alloc_iova / iommu_dma_free_iova).
 import type { ErrnoName } from '../core/errno';
-import { hex, sizeLabel } from '../core/format';
+import { sizeLabel } from '../core/format';
 import type { Kernel } from '../kernel';
 import type { Device } from '../iommu/device';
 import { Domain, DmaCookie, IOMMU_DOMAIN_DMA_FQ, isDmaApi, isPaging } from '../iommu/domain';
@@ -161,9 +161,4 @@ export function freeIova(k: Kernel, cookie: IovaCookie, iova: number, size: numb
   const r = cookie.iovad.freeIovaFast(Math.floor(iova / g), Math.max(1, size / g));
   if (r.findings.length) raiseIovaFindings(k, r.findings);
   if (r.oops) k.oops(r.oops);
-}
-
-/** Where a DMA address sits, for messages. */
-export function describeIova(d: Domain, iova: number): string {
-  return `${hex(iova)} in ${d.id}`;
 }

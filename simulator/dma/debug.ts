@@ -27,8 +27,39 @@ function errPrintk(k: Kernel, dev: Device, dd: DevDma, code: string, severity: S
   k.finding(code, severity, message, { dev: dev.name, ...data });
 }
 
+/** L1_CACHE_SHIFT on arm64: dma-debug tracks 64-byte cache lines */
+const CACHELINE = 64;
+
+/**
+ * active_cacheline_insert: two live mappings the device may write (not DMA_TO_DEVICE) starting in the same
+ * cache line cannot both be kept coherent by cache maintenance.
+ */
+function cachelineInsert(k: Kernel, dev: Device, dd: DevDma, e: DmaEntry): void {
+  if (e.dir === DMA_TO_DEVICE) return;
+  const lines = dmaState(k).cachelines;
+  const cln = Math.floor(e.paddr / CACHELINE);
+  const n = lines.get(cln) ?? 0;
+  lines.set(cln, n + 1);
+  if (n > 0 && dmaState(k).opts.debug) {
+    k.printk('err', 'DMA-API: cacheline tracking EEXIST, overlapping mappings aren\'t supported');
+    k.finding('overlapping-mapping', 'warning',
+      `${dev.name}: ${e.rec.api} maps ${addr(e.paddr)}, whose cache line is already in a live mapping the device may write ` +
+      '(dma-debug: "cacheline tracking EEXIST, overlapping mappings aren\'t supported"): CPU cache maintenance for one corrupts the other',
+      { dev: dev.name, paddr: e.paddr, driver: dd.driver });
+  }
+}
+
+function cachelineRemove(k: Kernel, e: DmaEntry): void {
+  if (e.dir === DMA_TO_DEVICE) return;
+  const lines = dmaState(k).cachelines;
+  const cln = Math.floor(e.paddr / CACHELINE);
+  const n = lines.get(cln) ?? 0;
+  if (n <= 1) lines.delete(cln); else lines.set(cln, n - 1);
+}
+
 /** add_dma_entry */
-export function debugAdd(dd: DevDma, e: DmaEntry): void {
+export function debugAdd(k: Kernel, dev: Device, dd: DevDma, e: DmaEntry): void {
+  cachelineInsert(k, dev, dd, e);
   const first = dd.entries.get(e.dma);
   if (first) {
     let last = first;
@@ -40,7 +71,8 @@ export function debugAdd(dd: DevDma, e: DmaEntry): void {
   dd.live++;
 }
 
-function unlink(dd: DevDma, e: DmaEntry): void {
+function unlink(k: Kernel, dd: DevDma, e: DmaEntry): void {
+  cachelineRemove(k, e);
   const first = dd.entries.get(e.dma)!;
   if (first === e) {
     if (e.next) dd.entries.set(e.dma, e.next); else dd.entries.delete(e.dma);
@@ -96,7 +128,7 @@ export function debugCheckUnmap(k: Kernel, dev: Device, dd: DevDma, ref: UnmapRe
       { fn, dma: ref.dma, size: ref.size, ...(when !== undefined ? { mappedAtStep: when, note: 'already unmapped' } : {}) });
     return null;
   }
-  unlink(dd, entry);
+  unlink(k, dd, entry);
   if (!on) return entry;
   if (ref.size !== entry.size) {
     errPrintk(k, dev, dd, 'wrong-size-free', 'error', 'device driver frees DMA memory with different size ' +

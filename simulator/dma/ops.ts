@@ -3,6 +3,7 @@
 import { errnoResult } from '../core/errno';
 import type { Kernel } from '../kernel';
 import { DMA_MAPPING_ERROR, OpContext, getOpHandler, registerOpHandler } from '../runner/ops';
+import '../runner/ops-core';   // the core's `remove` handler must be registered before it is wrapped below
 import { dmaTarget } from './cookie';
 import { debugLeakCheck } from './debug';
 import { flushQueueNow } from './flush-queue';
@@ -26,6 +27,13 @@ const describe = (v: unknown) => v === null ? 'null (the step that made it faile
 function addr(ctx: OpContext, key: string, v: unknown): number {
   if (typeof v !== 'number') ctx.fail(key, `${key} must be an address, got ${describe(v)}`);
   return v as number;
+}
+
+/** A buffer larger than all of RAM cannot exist; refusing it also bounds the page-table work of one step. */
+function bufferSize(ctx: OpContext, key: string, v: unknown): number {
+  const n = addr(ctx, key, v);
+  if (n > ctx.k.mem.size) ctx.fail(key, `${key} 0x${n.toString(16)} is larger than the platform's memory (0x${ctx.k.mem.size.toString(16)} bytes)`);
+  return n;
 }
 
 function dmaArg(ctx: OpContext, v: unknown): DmaAddr {
@@ -56,7 +64,7 @@ for (const op of ['dma_map_single', 'dma_map_page'] as const) {
   registerOpHandler(op, (ctx, a) => {
     const dev = ctx.dev('dev', a.dev);
     const phys = addr(ctx, 'paddr', a.paddr) + (op === 'dma_map_page' && a.offset !== undefined ? addr(ctx, 'offset', a.offset) : 0);
-    return exposedAfter(ctx, dmaMapPage(ctx.k, dev, phys, addr(ctx, 'size', a.size), dir(ctx, a.dir), op));
+    return exposedAfter(ctx, dmaMapPage(ctx.k, dev, phys, bufferSize(ctx, 'size', a.size), dir(ctx, a.dir), op));
   });
 }
 for (const op of ['dma_unmap_single', 'dma_unmap_page'] as const) {
@@ -66,8 +74,11 @@ for (const op of ['dma_unmap_single', 'dma_unmap_page'] as const) {
   });
 }
 
-registerOpHandler('dma_map_sg', (ctx, a) =>
-  exposedAfter(ctx, dmaMapSg(ctx.k, ctx.dev('dev', a.dev), segList(ctx, 'sg', a.sg), dir(ctx, a.dir))));
+registerOpHandler('dma_map_sg', (ctx, a) => {
+  const sg = segList(ctx, 'sg', a.sg);
+  bufferSize(ctx, 'sg', sg.reduce((n, s) => n + s.len, 0));
+  return exposedAfter(ctx, dmaMapSg(ctx.k, ctx.dev('dev', a.dev), sg, dir(ctx, a.dir)));
+});
 
 registerOpHandler('dma_unmap_sg', (ctx, a) => {
   const dev = ctx.dev('dev', a.dev);

@@ -31,8 +31,7 @@ export function dirFromArg(v: unknown): DmaDir | undefined {
 export const DEBUG_SINGLE = 0;
 export const DEBUG_SG = 1;
 export const DEBUG_COHERENT = 2;
-export const DEBUG_NONCOHERENT = 3;
-export const DEBUG_TYPE_NAMES = ['single', 'scatter-gather', 'coherent', 'noncoherent'] as const;
+export const DEBUG_TYPE_NAMES = ['single', 'scatter-gather', 'coherent'] as const;
 
 /** Internal "no address" value on the hot path; the API layer turns it into DMA_MAPPING_ERROR. */
 export const MAPPING_ERROR = -1;
@@ -137,8 +136,6 @@ export interface DmaOptions {
   debugAllErrors: boolean;    // dma-debug's show_all_errors (default: only the first error is printed)
 }
 
-export interface FreedIova { iova: number; size: number; step: number; api: string; dev: string }
-
 export class DmaState {
   /** exposure of the last mapping call, for `expect: exposed` */
   lastExposed = 0;
@@ -152,6 +149,8 @@ export class DmaState {
   readonly iovads = new Map<string, IovaDomain>();
   nextIovad = 1;
   nextSgt = 1;
+  /** dma-debug's active cache lines: first cache line of each live device-writable mapping -> count */
+  readonly cachelines = new Map<number, number>();
   /** mainline dma-iommu semantics from 4.20 (the group's default domain); 4.19 used the current domain */
   readonly usesDefaultDomain: boolean;
   constructor(readonly opts: DmaOptions, version: string | undefined) {

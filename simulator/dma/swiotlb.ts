@@ -128,5 +128,5 @@ export function swiotlbUnmap(k: Kernel, phys: number): BounceSlot | null {
 
 /** trace_swiotlb_bounced (include/trace/events/swiotlb.h). */
 export function traceBounced(k: Kernel, dev: Device, dma: number, size: number): void {
-  k.tracepoint('swiotlb_bounced', `dev_name=${dev.name} dma_addr=${dma.toString(16)} size=${size}`);
+  if (k.tracing) k.tracepoint('swiotlb_bounced', `dev_name=${dev.name} dma_addr=${dma.toString(16)} size=${size}`);
 }

@@ -7,6 +7,7 @@ import type { Device } from './device';
 import { IOMMU_DOMAIN_BLOCKED, IOMMU_DOMAIN_IDENTITY, isPaging } from './domain';
 import type { FaultInfo } from './instance';
 import { PROT_READ, PROT_WRITE } from './pte-format';
+import { chargePages } from '../limits';
 
 export type AccessResult =
   | { ok: true; paddr: number; via: 'iotlb' | 'walk' | 'bypass' | 'direct' | 'pasid'; stale: boolean }
@@ -28,7 +29,7 @@ function fault(k: Kernel, dev: Device, info: Omit<FaultInfo, 'dev' | 'stream'>, 
   const message = inst.model.faultMessage(f, inst);
   if (record) {
     k.printk('err', message, inst.name);
-    k.tracepoint('io_page_fault', tp.ioPageFault(inst.model.driver, dev.name, info.iova, info.access === 'write' ? 1 : 0));
+    if (k.tracing) k.tracepoint('io_page_fault', tp.ioPageFault(inst.model.driver, dev.name, info.iova, info.access === 'write' ? 1 : 0));
     k.recordFault({ dev: dev.name, stream: f.stream, iova: info.iova, kind: info.kind, message, access: info.access, pasid: info.pasid, iommu: inst.name },
       info.access === 'write' ? 1 : 0);
   }
@@ -62,6 +63,7 @@ function translate(k: Kernel, dev: Device, addr: number, size: number, access: '
   }
   const need = access === 'write' ? PROT_WRITE : PROT_READ;
   const granule = d.granule;
+  chargePages(k, Math.ceil(((addr % granule) + size) / granule), `a device ${access} of ${hex(size)} bytes at ${hex(addr)}`, 'size');
   let first = -1;
   let via: 'iotlb' | 'walk' = 'iotlb';
   let stale = false;

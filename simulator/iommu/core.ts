@@ -111,7 +111,7 @@ function setGroupDomain(k: Kernel, g: Group, d: Domain, dev?: Device): void {
   d.groups.add(g.id);
   for (const member of dev ? [dev] : g.devices) {
     g.iommu.model.onAttach?.(d, member);
-    k.tracepoint('attach_device_to_domain', tp.attachDeviceToDomain(member.name));
+    if (k.tracing) k.tracepoint('attach_device_to_domain', tp.attachDeviceToDomain(member.name));
     for (const h of attachHooks) h(k, d, member);
   }
 }
@@ -138,7 +138,7 @@ export function probeDevice(k: Kernel, dev: Device): DomainHandle | ErrnoResult 
   dev.group = g;
   g.devices.push(dev);
   k.printk('info', `Adding to iommu group ${g.id}`, dev.name);
-  k.tracepoint('add_device_to_group', tp.addDeviceToGroup(g.id, dev.name));
+  if (k.tracing) k.tracepoint('add_device_to_group', tp.addDeviceToGroup(g.id, dev.name));
   dev.probed = true;
   if (g.domain) {
     setGroupDomain(k, g, g.domain, dev);
@@ -177,7 +177,7 @@ export function removeDevice(k: Kernel, dev: Device): number | ErrnoResult {
   dev.probed = false;
   if (!g) return 0;
   g.devices.splice(g.devices.indexOf(dev), 1);
-  k.tracepoint('remove_device_from_group', tp.removeDeviceFromGroup(g.id, dev.name));
+  if (k.tracing) k.tracepoint('remove_device_from_group', tp.removeDeviceFromGroup(g.id, dev.name));
   dev.group = null;
   if (g.devices.length === 0 && g.domain) {
     g.domain.groups.delete(g.id);

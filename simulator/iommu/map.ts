@@ -5,6 +5,7 @@ import { hex, hexPad } from '../core/format';
 import { tp } from '../trace/tracepoints';
 import type { Kernel } from '../kernel';
 import { Domain, isPaging } from './domain';
+import { LIMITS, chargePages, countMapPages } from '../limits';
 
 /** %pa on a 64-bit phys_addr_t */
 const pa = (n: number) => '0x' + hexPad(n, 16);
@@ -36,6 +37,8 @@ export function iommuMap(k: Kernel, d: Domain, iova: number, paddr: number, size
     return errnoResult('EINVAL');
   }
   if (size === 0) return 0;
+  // Refused before anything is written when the range would need more entries than a step may write.
+  chargePages(k, countMapPages(d.pgsizeBitmap, iova, paddr, size, LIMITS.pagesPerStep), `iommu_map of ${hex(size)} bytes at iova ${hex(iova)}`, 'size');
   let mapped = 0;
   let ret = 0;
   while (mapped < size) {
@@ -49,7 +52,7 @@ export function iommuMap(k: Kernel, d: Domain, iova: number, paddr: number, size
     if (mapped > 0) iommuUnmap(k, d, iova, mapped);
     return errnoFromNumber(ret) ?? errnoResult('EINVAL');
   }
-  k.tracepoint('map', tp.map(iova, paddr, size));
+  if (k.tracing) k.tracepoint('map', tp.map(iova, paddr, size));
   return 0;
 }
 
@@ -75,7 +78,7 @@ export function unmapNoSync(k: Kernel, d: Domain, iova: number, size: number, ga
     if (n === 0) break;
     unmapped += n;
   }
-  k.tracepoint('unmap', tp.unmap(iova, size, unmapped));
+  if (k.tracing) k.tracepoint('unmap', tp.unmap(iova, size, unmapped));
   return unmapped;
 }
 

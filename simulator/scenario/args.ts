@@ -14,7 +14,7 @@ export interface ValidateCtx {
   /** on an unknown reference only: where a later step binds the name ("line 57"), if one does */
   laterBinding?: (name: string) => string | undefined;
   /** tables that let a million steps share their strings and parsed references */
-  shared?: { strings: Map<string, string>; refs: Map<string, { text: string; terms: RefExpr['terms'] }> };
+  shared?: { strings: ShareTable<string>; refs: ShareTable<{ text: string; terms: RefExpr['terms'] }> };
   /** where the positions of references go (see positions.ts); without it each RefExpr gets a SourcePos */
   refPositions?: PosTable;
 }
@@ -82,13 +82,16 @@ export function refValue(node: YScalar, cx: ValidateCtx, prefix: string, key = '
     const pos = posAt(cx, node.line, node.col);
     const e = parseRefExpr(node.text, pos);
     if (e instanceof BadValue) throw new ScenarioError(pos, e.message);
-    for (const t of e.terms) {
-      if (t.ref) Object.freeze(t.ref.path);
-      Object.freeze(t.ref);
-      Object.freeze(t);
+    shared = { text: e.text, terms: e.terms };
+    if (cx.shared?.refs.wants()) {
+      for (const t of e.terms) {
+        if (t.ref) Object.freeze(t.ref.path);
+        Object.freeze(t.ref);
+        Object.freeze(t);
+      }
+      Object.freeze(e.terms);
+      cx.shared.refs.set(shared.text, shared);
     }
-    shared = { text: e.text, terms: Object.freeze(e.terms) as RefExpr['terms'] };
-    if (cx.shared && cx.shared.refs.size < SHARED_LIMIT) cx.shared.refs.set(shared.text, shared);
   }
   for (const t of shared.terms) {
     if (t.ref && !cx.refs.has(t.ref.name)) throw new ScenarioError(posAt(cx, node.line, node.col), unknownReference(t.ref.name, cx));
@@ -97,15 +100,44 @@ export function refValue(node: YScalar, cx: ValidateCtx, prefix: string, key = '
   return { kind: 'expr', text: shared.text, terms: shared.terms, pos: posAt(cx, node.line, node.col) };
 }
 
-const SHARED_LIMIT = 100_000;
+/**
+ * A cache of values shared between steps that switches itself off when it does not pay: a file whose
+ * every reference is unique ("$b17.paddr", "$b18.paddr" ...) would only fill it.
+ */
+export class ShareTable<V> {
+  private readonly map = new Map<string, V>();
+  private lookups = 0;
+  private hits = 0;
+  private on = true;
 
-/** One copy of each name string ('xhci', 'to_device' ...) instead of one per step. */
+  get(key: string): V | undefined {
+    if (!this.on) return undefined;
+    this.lookups++;
+    const v = this.map.get(key);
+    if (v !== undefined) this.hits++;
+    else if (this.lookups >= 4096 && this.hits * 2 < this.lookups) {
+      this.on = false;
+      this.map.clear();
+    }
+    return v;
+  }
+
+  wants(): boolean {
+    return this.on && this.map.size < 100_000;
+  }
+
+  set(key: string, value: V): void {
+    if (this.wants()) this.map.set(key, value);
+  }
+}
+
+/** One copy of each repeated string (device names, sites ...) instead of one per step. */
 export function intern(cx: ValidateCtx, text: string): string {
   const table = cx.shared?.strings;
   if (!table) return text;
   const known = table.get(text);
   if (known !== undefined) return known;
-  if (table.size < SHARED_LIMIT) table.set(text, text);
+  table.set(text, text);
   return text;
 }
 
@@ -230,10 +262,10 @@ export function validateType(node: YNode, type: ArgType, field: ArgField, cx: Va
       case 'handle':
         if (text.charCodeAt(0) === 36) return refValue(node, cx, prefix, key);
         if (text === '') fail(cx, node, `${prefix}${key}: expected a $reference or an id such as "d1", got nothing`);
-        return intern(cx, text);
+        return text;
       case 'name':
         if (text.charCodeAt(0) === 36) fail(cx, node, `${prefix}${key}: expected a name, not a reference ('${text}')`);
-        if (text === '' && node.plain) fail(cx, node, `${prefix}${key}: expected a name, got nothing`);
+        if (text === '') fail(cx, node, `${prefix}${key}: expected a name, got nothing`);
         return intern(cx, text);
       case 'string':
         return intern(cx, text);

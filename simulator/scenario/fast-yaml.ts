@@ -6,6 +6,7 @@
 // quoted strings, tabs, document markers, odd indentation, and every syntax error) throws
 // FastYamlUnsupported, and the caller hands the text to the `yaml` package, which then decides.
 import { YEntry, YMap, YNode, YScalar, YSeq, checkDuplicateKeys } from './yaml-nodes';
+import { QuotedScanner, findUnsupportedWhitespace } from './yaml-lexical';
 
 export class FastYamlUnsupported extends Error {
   constructor(readonly line: number, readonly col: number, readonly reason: string) {
@@ -14,7 +15,7 @@ export class FastYamlUnsupported extends Error {
 }
 
 const LF = 10, SP = 32, HASH = 35, DASH = 45, COLON = 58, COMMA = 44, QUOTE = 34, APOS = 39, DOT = 46;
-const LBRACK = 91, RBRACK = 93, LBRACE = 123, RBRACE = 125, BACKSLASH = 92, QMARK = 63, PERCENT = 37;
+const LBRACK = 91, RBRACK = 93, LBRACE = 123, RBRACE = 125, QMARK = 63, PERCENT = 37;
 
 /** & * ! | > % @ ` : anchors, aliases, tags, block scalars, directives and reserved indicators. */
 function unsupportedStart(c: number): boolean {
@@ -30,11 +31,6 @@ function isFlowIndicator(c: number): boolean {
   return c === COMMA || c === LBRACK || c === RBRACK || c === LBRACE || c === RBRACE;
 }
 
-const SIMPLE_ESCAPES: Record<string, string> = {
-  '"': '"', '\\': '\\', '/': '/', n: '\n', t: '\t', r: '\r', '0': '\0', b: '\b', f: '\f', e: '\x1b', a: '\x07',
-  v: '\x0b', ' ': ' ', N: '\x85', _: '\xa0', L: '\u2028', P: '\u2029',
-};
-const HEX_ESCAPE_LENGTH: Record<string, number> = { x: 2, u: 4, U: 8 };
 
 /**
  * Parse `text`; null for an empty document. Throws FastYamlUnsupported, or ScenarioError for a duplicate
@@ -58,6 +54,7 @@ class FastParser {
   private keyLine = 0;
   private keyCol = 0;
 
+  private readonly quotedScanner = new QuotedScanner();
   private depth = 0;          // collections entered (1 inside the root map)
   private streamArmed = false; // the value being parsed is the root map's `steps:`
 
@@ -67,10 +64,8 @@ class FastParser {
   }
 
   document(): YNode | null {
-    for (const bad of ['\t', '\r']) {
-      const at = this.s.indexOf(bad);
-      if (at !== -1) this.failAt(at, bad === '\t' ? 'tab character' : 'carriage return without line feed');
-    }
+    const bad = findUnsupportedWhitespace(this.s);
+    if (bad) this.failAt(bad.offset, bad.reason);
     this.toContent();
     if (this.ind < 0) return null;
     const root = this.blockNode(-1);
@@ -94,10 +89,6 @@ class FastParser {
       ls = j + 1;
     }
     throw new FastYamlUnsupported(line, offset - ls + 1, reason);
-  }
-
-  private text(start: number, end: number): string {
-    return this.s.slice(start, end);
   }
 
   private code(j: number): number {
@@ -194,7 +185,7 @@ class FastParser {
       if (d === COLON && this.blankAt(j + 1)) {
         let e = j;
         while (e > start && s.charCodeAt(e - 1) === SP) e--;
-        this.setKey(this.text(start, e), start);
+        this.setKey(s.slice(start, e), start);
         this.i = j + 1;
         return true;
       }
@@ -308,7 +299,7 @@ class FastParser {
     let e = j;
     while (s.charCodeAt(e - 1) === SP) e--;
     this.i = j;
-    return this.text(start, e);
+    return s.slice(start, e);
   }
 
   private flowCollection(blockIndent: number): YMap | YSeq {
@@ -415,51 +406,17 @@ class FastParser {
     let e = j;
     while (s.charCodeAt(e - 1) === SP) e--;
     this.i = j;
-    return this.text(start, e);
+    return s.slice(start, e);
   }
 
   /** A one-line quoted scalar at i; leaves i after the closing quote. */
   private quoted(): string {
-    const s = this.s;
-    const double = s.charCodeAt(this.i) === QUOTE;
-    let j = this.i + 1;
-    let out = '';
-    let seg = j;
-    for (;;) {
-      const c = s.charCodeAt(j);
-      if (j >= this.n || c === LF) { this.i = j; this.fail('multi-line or unterminated quoted string'); }
-      if (double ? c === QUOTE : c === APOS) {
-        if (!double && s.charCodeAt(j + 1) === APOS) {
-          out += s.slice(seg, j + 1);
-          j += 2;
-          seg = j;
-          continue;
-        }
-        this.i = j + 1;
-        return out === '' ? this.text(seg, j) : out + s.slice(seg, j);
-      }
-      if (double && c === BACKSLASH) {
-        out += s.slice(seg, j);
-        const e = s[j + 1];
-        const simple = SIMPLE_ESCAPES[e];
-        const hexLen = HEX_ESCAPE_LENGTH[e];
-        if (simple !== undefined) {
-          out += simple;
-          j += 2;
-        } else if (hexLen !== undefined) {
-          const hex = s.slice(j + 2, j + 2 + hexLen);
-          const cp = /^[0-9a-fA-F]+$/.test(hex) && hex.length === hexLen ? parseInt(hex, 16) : NaN;
-          if (!(cp <= 0x10ffff)) { this.i = j; this.fail('bad escape in a quoted string'); }
-          out += String.fromCodePoint(cp);
-          j += 2 + hexLen;
-        } else {
-          this.i = j;
-          this.fail('bad escape in a quoted string');
-        }
-        seg = j;
-        continue;
-      }
-      j++;
+    const q = this.quotedScanner;
+    if (!q.scan(this.s, this.i)) {
+      this.i = q.end;
+      this.fail(q.reason);
     }
+    this.i = q.end;
+    return q.text;
   }
 }

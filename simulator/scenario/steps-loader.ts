@@ -4,7 +4,7 @@
 import { OpSchema, allOpNames, getOpSchema } from './opspec';
 import { ERRNO } from '../core/errno';
 import { ArgValue, ExpectSpec, StepSpec } from './types';
-import { ObjectLabels, ValidateCtx, expectScalar, intern, fail, failKey, typeName, validateObject, validateType } from './args';
+import { ObjectLabels, ShareTable, ValidateCtx, expectScalar, intern, fail, failKey, typeName, validateObject, validateType } from './args';
 import { BadValue, parseLiteral } from './values';
 import { didYouMean, nearest, oneOf } from './suggest';
 import { YEntry, YMap, YNode, YScalar, isNullScalar } from './yaml-nodes';
@@ -52,7 +52,7 @@ export class StepsBuilder {
     this.positions = new PosTable(file);
     this.cx = {
       file, refs: this.refs, laterBinding: laterBinding && (name => laterBinding(name, this.currentLine)),
-      shared: { strings: new Map(), refs: new Map() },
+      shared: { strings: new ShareTable(), refs: new ShareTable() },
       // A table of their own: a step's argument-key positions must stay consecutive in this.positions.
       refPositions: new PosTable(file),
     };
@@ -164,7 +164,7 @@ function asName(e: YEntry, cx: ValidateCtx): string {
   if (!IDENTIFIER.test(s.text)) {
     fail(cx, s, `as: '${s.text}' is not a valid name (letters, digits and _, not starting with a digit)`);
   }
-  return intern(cx, s.text);
+  return s.text;
 }
 
 function siteText(e: YEntry, cx: ValidateCtx): string {

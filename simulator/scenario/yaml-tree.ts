@@ -27,7 +27,7 @@ export function parseTree(text: string, file: string, stepSink?: (item: YNode) =
     if (!(e instanceof FastYamlUnsupported)) throw e;
     if (text.length > LARGE_FILE) {
       throw new ScenarioError({ file, line: e.line, col: e.col },
-        `${e.reason} (files over 2 MiB must use plain block/flow YAML or JSON: no anchors, tags, tabs, multi-line strings)`);
+        `${e.reason} (a file over 2 MiB is read by the fast parser only: plain block and flow YAML or JSON, without anchors, tags, tabs or multi-line strings)`);
     }
   }
   return { root: parseWithYamlPackage(text, file), streamed: false };

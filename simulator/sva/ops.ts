@@ -11,6 +11,7 @@ import { PROT_READ, PROT_WRITE, protFromNames } from '../iommu/pte-format';
 import { OpContext, registerOpHandler } from '../runner/ops';
 import { registerOpSchema } from '../scenario/opspec';
 import { tp } from '../trace/tracepoints';
+import { chargePages } from '../limits';
 import { findMm, getMm } from './mm';
 import { mainlineBind, mainlineProcessExit, mainlineUnbind, mainlineUnbindAll } from './mainline';
 import { seedBind, seedProcessExit, seedUnbind, seedUnbindAll } from './seed';
@@ -105,6 +106,7 @@ registerOpHandler('mm_map', (ctx, a) => {
   const mm = liveMm(ctx, a.mm);
   if (!mm) return errnoResult('ESRCH');
   const prot = protFromNames(a.prot ?? ['read', 'write']);
+  chargePages(ctx.k, a.size / page, `mm_map of ${hex(a.size)} bytes`, 'size');
   for (let off = 0; off < a.size; off += page) {
     const r = mm.pgtable.map(a.va + off, a.paddr + off, page, prot);
     if (r !== 0) {
@@ -119,6 +121,7 @@ registerOpHandler('mm_unmap', (ctx, a) => {
   const mm = findMm(ctx.k, a.mm);
   if (!mm || mm.exited) return errnoResult('ESRCH');
   const page = ctx.k.cfg.page_size;
+  chargePages(ctx.k, Math.ceil(a.size / page), `mm_unmap of ${hex(a.size)} bytes`, 'size');
   let unmapped = 0;
   for (let off = 0; off < a.size; off += page) unmapped += mm.pgtable.unmap(a.va - (a.va % page) + off, page, () => undefined);
   if (ctx.k.bus.active && unmapped) {
@@ -140,7 +143,7 @@ function pasidFault(k: Kernel, d: Device, pasid: number, iova: number, access: '
   const f: FaultInfo = { dev: d, stream: d.primaryStream, iova, access, kind, pasid };
   const message = inst.model.faultMessage(f, inst);
   k.printk('err', message, inst.name);
-  k.tracepoint('io_page_fault', tp.ioPageFault(inst.model.driver, d.name, iova, access === 'write' ? 1 : 0));
+  if (k.tracing) k.tracepoint('io_page_fault', tp.ioPageFault(inst.model.driver, d.name, iova, access === 'write' ? 1 : 0));
   k.recordFault({ dev: d.name, stream: f.stream, iova, kind, message, access, pasid, iommu: inst.name }, access === 'write' ? 1 : 0);
   return { ok: false, fault: kind, iova, message };
 }

@@ -1,6 +1,9 @@
 // Live mappings of one domain, keyed by IOVA: an AVL tree of non-overlapping [iova, end) ranges.
 // Insert, remove and neighbour lookups are O(log n); removing a range costs O(log n) per mapping it touches
 // (splitting a mapping a partial unmap cuts through).
+// Nodes live in typed arrays indexed by node number rather than as objects: a big trace's heap holds a
+// million report objects, and walking tree nodes scattered among them cost more in cache misses than
+// the walk itself.
 
 export interface LiveMapping {
   iova: number;
@@ -12,137 +15,213 @@ export interface LiveMapping {
   requested?: number;       // bytes the DMA API caller asked for
 }
 
-/** A tree node is the mapping itself (one object per live mapping). */
-interface Node extends LiveMapping {
-  left: Node | null;
-  right: Node | null;
-  height: number;
-}
-
-const h = (n: Node | null) => (n ? n.height : 0);
-function fix(n: Node): Node {
-  n.height = Math.max(h(n.left), h(n.right)) + 1;
-  return n;
-}
-function rotateRight(n: Node): Node {
-  const l = n.left!;
-  n.left = l.right;
-  l.right = fix(n);
-  return fix(l);
-}
-function rotateLeft(n: Node): Node {
-  const r = n.right!;
-  n.right = r.left;
-  r.left = fix(n);
-  return fix(r);
-}
-function balance(n: Node): Node {
-  fix(n);
-  const bf = h(n.left) - h(n.right);
-  if (bf > 1) {
-    if (h(n.left!.left) < h(n.left!.right)) n.left = rotateLeft(n.left!);
-    return rotateRight(n);
-  }
-  if (bf < -1) {
-    if (h(n.right!.right) < h(n.right!.left)) n.right = rotateRight(n.right!);
-    return rotateLeft(n);
-  }
-  return n;
-}
-
-function insertNode(n: Node | null, m: Node): Node {
-  if (!n) return m;
-  if (m.iova < n.iova) n.left = insertNode(n.left, m);
-  else if (m.iova > n.iova) n.right = insertNode(n.right, m);
-  else throw new Error(`IovaTree: duplicate key 0x${m.iova.toString(16)}`);   // callers remove overlaps first
-  return balance(n);
-}
-
-function removeMin(n: Node): { rest: Node | null; min: Node } {
-  if (!n.left) return { rest: n.right, min: n };
-  const r = removeMin(n.left);
-  n.left = r.rest;
-  return { rest: balance(n), min: r.min };
-}
-
-function removeNode(n: Node | null, iova: number): Node | null {
-  if (!n) return null;
-  if (iova < n.iova) n.left = removeNode(n.left, iova);
-  else if (iova > n.iova) n.right = removeNode(n.right, iova);
-  else {
-    if (!n.left || !n.right) return n.left ?? n.right;
-    const { rest, min } = removeMin(n.right);
-    min.right = rest;
-    min.left = n.left;
-    return balance(min);
-  }
-  return balance(n);
-}
+const NIL = -1;
 
 export class IovaTree {
-  private root: Node | null = null;
+  private iova = new Float64Array(16);
+  private end = new Float64Array(16);
+  private paddr = new Float64Array(16);
+  private left = new Int32Array(16);
+  private right = new Int32Array(16);
+  private height = new Int32Array(16);
+  private line = new Int32Array(16);
+  private ownerStep = new Int32Array(16);
+  private ownerDev: Array<string | null> = [];
+  private requested: Array<number | undefined> = [];
+  private root = NIL;
+  private freeList = NIL;          // released slots, chained through `left`
+  private used = 0;                // slots ever handed out
   private count = 0;
+  private lastMin = NIL;
   /** bytes currently mapped */
   bytes = 0;
 
   get size(): number { return this.count; }
 
-  /** The mapping with the greatest iova <= x. */
-  floor(x: number): LiveMapping | null {
-    let n = this.root;
-    let best: Node | null = null;
-    while (n) {
-      if (n.iova <= x) { best = n; n = n.right; } else n = n.left;
-    }
-    return best ? best : null;
+  private grow(): void {
+    const cap = this.iova.length * 2;
+    const f64 = (a: Float64Array) => { const b = new Float64Array(cap); b.set(a); return b; };
+    const i32 = (a: Int32Array) => { const b = new Int32Array(cap); b.set(a); return b; };
+    this.iova = f64(this.iova); this.end = f64(this.end); this.paddr = f64(this.paddr);
+    this.left = i32(this.left); this.right = i32(this.right); this.height = i32(this.height);
+    this.line = i32(this.line); this.ownerStep = i32(this.ownerStep);
   }
 
-  /** The mapping with the smallest iova >= x. */
-  ceiling(x: number): LiveMapping | null {
-    let n = this.root;
-    let best: Node | null = null;
-    while (n) {
-      if (n.iova >= x) { best = n; n = n.left; } else n = n.right;
+  private alloc(): number {
+    if (this.freeList !== NIL) {
+      const i = this.freeList;
+      this.freeList = this.left[i];
+      return i;
     }
-    return best ? best : null;
+    if (this.used === this.iova.length) this.grow();
+    return this.used++;
+  }
+
+  private release(i: number): void {
+    this.left[i] = this.freeList;
+    this.freeList = i;
+    this.ownerDev[i] = null;
+    this.requested[i] = undefined;
+  }
+
+  private h(i: number): number { return i === NIL ? 0 : this.height[i]; }
+  private fix(i: number): void { this.height[i] = Math.max(this.h(this.left[i]), this.h(this.right[i])) + 1; }
+  private rotateRight(i: number): number {
+    const l = this.left[i];
+    this.left[i] = this.right[l];
+    this.right[l] = i;
+    this.fix(i);
+    this.fix(l);
+    return l;
+  }
+  private rotateLeft(i: number): number {
+    const r = this.right[i];
+    this.right[i] = this.left[r];
+    this.left[r] = i;
+    this.fix(i);
+    this.fix(r);
+    return r;
+  }
+  private balance(i: number): number {
+    this.fix(i);
+    const bf = this.h(this.left[i]) - this.h(this.right[i]);
+    if (bf > 1) {
+      const l = this.left[i];
+      if (this.h(this.left[l]) < this.h(this.right[l])) this.left[i] = this.rotateLeft(l);
+      return this.rotateRight(i);
+    }
+    if (bf < -1) {
+      const r = this.right[i];
+      if (this.h(this.right[r]) < this.h(this.left[r])) this.right[i] = this.rotateRight(r);
+      return this.rotateLeft(i);
+    }
+    return i;
+  }
+
+  private insertAt(i: number, k: number): number {
+    if (i === NIL) return k;
+    if (this.iova[k] < this.iova[i]) this.left[i] = this.insertAt(this.left[i], k);
+    else if (this.iova[k] > this.iova[i]) this.right[i] = this.insertAt(this.right[i], k);
+    else throw new Error(`IovaTree: duplicate key 0x${this.iova[k].toString(16)}`);   // callers remove overlaps first
+    return this.balance(i);
+  }
+
+  private removeMinAt(i: number): number {
+    if (this.left[i] === NIL) {
+      this.lastMin = i;
+      return this.right[i];
+    }
+    this.left[i] = this.removeMinAt(this.left[i]);
+    return this.balance(i);
+  }
+
+  private removeAt(i: number, key: number): number {
+    if (i === NIL) return NIL;
+    if (key < this.iova[i]) this.left[i] = this.removeAt(this.left[i], key);
+    else if (key > this.iova[i]) this.right[i] = this.removeAt(this.right[i], key);
+    else {
+      const l = this.left[i];
+      const r = this.right[i];
+      this.release(i);
+      if (l === NIL) return r;
+      if (r === NIL) return l;
+      const rest = this.removeMinAt(r);
+      const m = this.lastMin;
+      this.left[m] = l;
+      this.right[m] = rest;
+      return this.balance(m);
+    }
+    return this.balance(i);
+  }
+
+  /** Node with the greatest iova <= x, or NIL. */
+  private floorNode(x: number): number {
+    let n = this.root;
+    let best = NIL;
+    while (n !== NIL) {
+      if (this.iova[n] <= x) { best = n; n = this.right[n]; } else n = this.left[n];
+    }
+    return best;
+  }
+
+  /** Node with the smallest iova >= x, or NIL. */
+  private ceilingNode(x: number): number {
+    let n = this.root;
+    let best = NIL;
+    while (n !== NIL) {
+      if (this.iova[n] >= x) { best = n; n = this.left[n]; } else n = this.right[n];
+    }
+    return best;
+  }
+
+  private mapping(i: number): LiveMapping {
+    const m: LiveMapping = {
+      iova: this.iova[i], end: this.end[i], paddr: this.paddr[i], line: this.line[i],
+      ownerStep: this.ownerStep[i], ownerDev: this.ownerDev[i],
+    };
+    const req = this.requested[i];
+    if (req !== undefined) m.requested = req;
+    return m;
+  }
+
+  /** Whether x is mapped. */
+  contains(x: number): boolean {
+    const f = this.floorNode(x);
+    return f !== NIL && this.end[f] > x;
   }
 
   /** The mapping containing x, if any. */
   find(x: number): LiveMapping | null {
-    const m = this.floor(x);
-    return m && m.end > x ? m : null;
-  }
-
-  /** Adds a mapping; the caller has removed anything it overlaps. */
-  insert(iova: number, end: number, paddr: number, line: number, ownerStep: number, ownerDev: string | null, requested?: number): void {
-    const node: Node = { iova, end, paddr, line, ownerStep, ownerDev, requested, left: null, right: null, height: 1 };
-    this.root = insertNode(this.root, node);
-    this.count++;
-    this.bytes += end - iova;
+    const f = this.floorNode(x);
+    return f !== NIL && this.end[f] > x ? this.mapping(f) : null;
   }
 
   /** Whether anything is mapped in [lo, hi): one descent finds both neighbours of lo. */
   overlaps(lo: number, hi: number): boolean {
     let n = this.root;
-    let below: Node | null = null;
-    let above: Node | null = null;
-    while (n) {
-      if (n.iova === lo) return true;
-      if (n.iova < lo) { below = n; n = n.right; } else { above = n; n = n.left; }
+    let below = NIL;
+    let above = NIL;
+    while (n !== NIL) {
+      const k = this.iova[n];
+      if (k === lo) return true;
+      if (k < lo) { below = n; n = this.right[n]; } else { above = n; n = this.left[n]; }
     }
-    return (below !== null && below.end > lo) || (above !== null && above.iova < hi);
+    return (below !== NIL && this.end[below] > lo) || (above !== NIL && this.iova[above] < hi);
+  }
+
+  /** Adds a mapping; the caller has removed anything it overlaps. */
+  insert(iova: number, end: number, paddr: number, line: number, ownerStep: number, ownerDev: string | null, requested?: number): void {
+    const k = this.alloc();
+    this.iova[k] = iova;
+    this.end[k] = end;
+    this.paddr[k] = paddr;
+    this.line[k] = line;
+    this.ownerStep[k] = ownerStep;
+    this.ownerDev[k] = ownerDev;
+    this.requested[k] = requested;
+    this.left[k] = NIL;
+    this.right[k] = NIL;
+    this.height[k] = 1;
+    this.root = this.insertAt(this.root, k);
+    this.count++;
+    this.bytes += end - iova;
+  }
+
+  /** Nodes overlapping [lo, hi), in IOVA order. */
+  private overlappingNodes(lo: number, hi: number): number[] {
+    const out: number[] = [];
+    const first = this.floorNode(lo);
+    let cur = first !== NIL && this.end[first] > lo ? first : this.ceilingNode(lo);
+    while (cur !== NIL && this.iova[cur] < hi) {
+      out.push(cur);
+      cur = this.ceilingNode(this.iova[cur] + 1);
+    }
+    return out;
   }
 
   /** Mappings overlapping [lo, hi), in IOVA order. */
   overlapping(lo: number, hi: number): LiveMapping[] {
-    const out: LiveMapping[] = [];
-    const first = this.floor(lo);
-    let cur = first && first.end > lo ? first : this.ceiling(lo);
-    while (cur && cur.iova < hi) {
-      out.push(cur);
-      cur = this.ceiling(cur.iova + 1);
-    }
-    return out;
+    return this.overlappingNodes(lo, hi).map(i => this.mapping(i));
   }
 
   /**
@@ -150,16 +229,16 @@ export class IovaTree {
    * splits a mapping). Returns the bytes that were mapped in the range.
    */
   removeRange(lo: number, hi: number): number {
-    const exact = this.floor(lo);
-    if (exact && exact.iova === lo && exact.end === hi) {       // the common case: unmap what was mapped
-      this.root = removeNode(this.root, lo);
+    const exact = this.floorNode(lo);
+    if (exact !== NIL && this.iova[exact] === lo && this.end[exact] === hi) {   // the common case
+      this.root = this.removeAt(this.root, lo);
       this.count--;
       this.bytes -= hi - lo;
       return hi - lo;
     }
     let removed = 0;
     for (const m of this.overlapping(lo, hi)) {
-      this.root = removeNode(this.root, m.iova);
+      this.root = this.removeAt(this.root, m.iova);
       this.count--;
       this.bytes -= m.end - m.iova;
       removed += Math.min(m.end, hi) - Math.max(m.iova, lo);
@@ -172,13 +251,13 @@ export class IovaTree {
   /** All mappings in IOVA order. */
   toArray(): LiveMapping[] {
     const out: LiveMapping[] = [];
-    const stack: Node[] = [];
+    const stack: number[] = [];
     let n = this.root;
-    while (n || stack.length) {
-      while (n) { stack.push(n); n = n.left; }
+    while (n !== NIL || stack.length) {
+      while (n !== NIL) { stack.push(n); n = this.left[n]; }
       n = stack.pop()!;
-      out.push(n);
-      n = n.right;
+      out.push(this.mapping(n));
+      n = this.right[n];
     }
     return out;
   }

@@ -69,7 +69,6 @@ export interface IommuOp {
 }
 
 const MAX_PENDING_PER_CONTEXT = 4096;
-const NONE: never[] = [];
 const MAX_GRANULE = 65536;
 
 function alignCap(x: number, cap: number): number {
@@ -89,6 +88,8 @@ export class TraceModel {
   private unattributed: DomainState | null = null;
   private lastMapAt = new Map<number, DomainState>();
   private pending = new Map<number, IommuOp[]>();
+  /** contexts with a non-empty queue */
+  private waiting = 0;
   private attachBatch: { group: number; domain: DomainState; devices: Set<string> } | null = null;
 
   static context(pid: number, cpu: number): number {
@@ -208,6 +209,7 @@ export class TraceModel {
   queue(op: IommuOp, ctx: number): void {
     let q = this.pending.get(ctx);
     if (!q) this.pending.set(ctx, (q = []));
+    if (q.length === 0) this.waiting++;
     q.push(op);
     // a context that never explains itself: place its older half by the fallback rules (amortised O(1))
     if (q.length > MAX_PENDING_PER_CONTEXT) for (const old of q.splice(0, q.length >> 1)) this.applyFallback(old);
@@ -218,9 +220,10 @@ export class TraceModel {
    * device, the rest placed by the fallback rules, in trace order.
    */
   settle(ctx: number, bind: DmaBinding | null = null): void {
+    if (this.waiting === 0) return;
     const q = this.pending.get(ctx);
-    if (!q) return;
-    this.pending.delete(ctx);
+    if (!q || q.length === 0) return;
+    this.waiting--;
     for (const op of q) {
       if (bind && (bind.kind === 'any' || bind.kind === op.kind) && bindingCovers(bind, op)) {
         const d = this.dmaDomainOf(bind.dev);
@@ -231,6 +234,7 @@ export class TraceModel {
         this.checkActiveDomain(bind.dev, d, op, bind.name);
       } else this.applyFallback(op);
     }
+    q.length = 0;                 // the context's queue is kept, empty, for its next events
   }
 
   /** End of trace: everything still pending, in line order. */
@@ -238,6 +242,7 @@ export class TraceModel {
     const all: IommuOp[] = [];
     for (const q of this.pending.values()) all.push(...q);
     this.pending.clear();
+    this.waiting = 0;
     all.sort((a, b) => a.line - b.line);
     for (const op of all) this.applyFallback(op);
   }
@@ -248,12 +253,12 @@ export class TraceModel {
     if (op.kind === 'unmap') {
       if (td) {
         const d = this.domainOf(td);
-        if (d.live.find(op.iova)) return this.apply(op, d, 'task-device');
+        if (d.live.contains(op.iova)) return this.apply(op, d, 'task-device');
       }
       const owner = this.lastMapAt.get(op.iova);
-      if (owner?.live.find(op.iova)) return this.apply(op, owner, 'iova-owner');
-      if (this.lastDriverOwned?.live.find(op.iova)) return this.apply(op, this.lastDriverOwned, 'driver-owned');
-      if (this.lastAttached?.live.find(op.iova)) return this.apply(op, this.lastAttached, 'last-attached');
+      if (owner?.live.contains(op.iova)) return this.apply(op, owner, 'iova-owner');
+      if (this.lastDriverOwned?.live.contains(op.iova)) return this.apply(op, this.lastDriverOwned, 'driver-owned');
+      if (this.lastAttached?.live.contains(op.iova)) return this.apply(op, this.lastAttached, 'last-attached');
     }
     if (td) return this.apply(op, this.domainOf(td), 'task-device');
     const owned = this.lastDriverOwned;

@@ -211,7 +211,7 @@ class Importer {
         const d = dev.domain;
         if (d) {
           ev.domain = d.id;
-          ev.mapped = d.live.find(b.iova) !== null;
+          ev.mapped = d.live.contains(b.iova);
         }
         this.faults.push(faultRecord(step.index, n, b, d?.id ?? null, ev.mapped === true));
         return;

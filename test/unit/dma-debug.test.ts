@@ -132,3 +132,21 @@ test('kernel.options.dma_debug: false turns the checks off', () => {
   dmaUnmapSingle(r.k, r.nic, 0xabc000, 4096, DMA_TO_DEVICE);
   assert.deepEqual(codesSince(r.k, from), []);
 });
+
+test('active_cacheline_insert: two device-writable mappings starting in one 64-byte line overlap; DMA_TO_DEVICE ones do not', () => {
+  const r = setup();
+  dmaMapSingle(r.k, r.nic, 0x800004000, 64, DMA_TO_DEVICE);
+  let from = r.k.findings.length;
+  dmaMapSingle(r.k, r.nic, 0x800004000, 64, DMA_TO_DEVICE);
+  assert.deepEqual(codesSince(r.k, from).filter(c => c !== 'exposure'), []);
+  const a = dmaMapSingle(r.k, r.nic, 0x800005000, 32, DMA_FROM_DEVICE) as number;
+  from = r.k.findings.length;
+  dmaMapSingle(r.k, r.nic, 0x800005020, 32, DMA_FROM_DEVICE);
+  assert.deepEqual(codesSince(r.k, from).filter(c => c !== 'exposure'), ['overlapping-mapping']);
+  assert.equal(logged(r.k, "cacheline tracking EEXIST, overlapping mappings aren't supported").length, 1);
+  // unmapping the first leaves the second in that line: a third mapping there still overlaps
+  dmaUnmapSingle(r.k, r.nic, a, 32, DMA_FROM_DEVICE);
+  from = r.k.findings.length;
+  dmaMapSingle(r.k, r.nic, 0x800005000, 32, DMA_FROM_DEVICE);
+  assert.deepEqual(codesSince(r.k, from).filter(c => c !== 'exposure'), ['overlapping-mapping']);
+});

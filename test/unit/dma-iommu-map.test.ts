@@ -138,3 +138,10 @@ test('untrusted devices are always strict: their default domain is DMA even in l
   const r = rig({ strict: false, devices: '    - { name: tbt, iommu: io0, streams: [5], bus: pci, untrusted: true }', steps: '  - probe: tbt' });
   assert.equal(r.dev('tbt').group!.domain!.typeName, 'DMA');
 });
+
+test('identity default domain (iommu.passthrough): dma-direct, the device address is the physical address', () => {
+  const r = rig({ options: 'passthrough: true' });
+  assert.equal(r.dev('plat').group!.domain!.typeName, 'IDENTITY');
+  assert.equal(dmaMapSingle(r.k, r.dev('plat'), 0x800004100, 256, DMA_TO_DEVICE), 0x800004100);
+  assert.equal(lastExposure(r.k), 0);
+});
