@@ -10,7 +10,7 @@ import { measureEach, ran, skipped, type MeasureContext, type Outcome } from '..
 
 const LINES = 1_000_000;
 const MIN_RUNS = 3;
-const MAX_RUNS = 5;
+const MAX_RUNS = 3;
 const BUDGET_S = 90;
 
 export async function traceImport(ctx: MeasureContext): Promise<Outcome> {

@@ -168,9 +168,30 @@ class MapPanel implements vscode.Disposable {
         }
         return;
       case 'goToSource':
-        if (await commandExists('iommuLens.goToSource')) await vscode.commands.executeCommand('iommuLens.goToSource', m.site);
+        if (await commandExists('iommuLens.goToSource')) {
+          await this.activateGroupBesideMap();
+          await vscode.commands.executeCommand('iommuLens.goToSource', m.site);
+        }
         return;
     }
+  }
+
+  /**
+   * Go to Source opens the file in the active editor group, which after a click on the map is the map's own: the
+   * file would cover the map and VS Code would drop the hidden webview (and its walk panel). Make the nearest other
+   * group active first, or a new one left of the map when it is alone.
+   */
+  private async activateGroupBesideMap(): Promise<void> {
+    const mine = this.panel.viewColumn;
+    if (mine === undefined) return;
+    const others = vscode.window.tabGroups.all.map(g => g.viewColumn).filter(c => c !== mine);
+    if (!others.length) {
+      await vscode.commands.executeCommand('workbench.action.newGroupLeft');
+      return;
+    }
+    const nearest = others.reduce((a, b) => (Math.abs(b - mine) < Math.abs(a - mine) ? b : a));
+    const focus = GROUP_FOCUS_COMMANDS[nearest - 1];
+    if (focus) await vscode.commands.executeCommand(focus);
   }
 
   dispose(): void {
@@ -182,6 +203,9 @@ class MapPanel implements vscode.Disposable {
     this.panel.dispose();
   }
 }
+
+const GROUP_FOCUS_COMMANDS = ['First', 'Second', 'Third', 'Fourth', 'Fifth', 'Sixth', 'Seventh', 'Eighth']
+  .map(n => `workbench.action.focus${n}EditorGroup`);
 
 let known: Set<string> | undefined;
 async function commandExists(id: string): Promise<boolean> {

@@ -66,8 +66,13 @@ function mmConsequence(f: SourceFinding, b: BindingCore, report: Report): Conseq
   const hit = b.diagnostics.find(d => d.kind === 'finding' && d.code === 'unaligned-map' && d.function === f.function)
     ?? b.diagnostics.find(d => d.kind === 'finding' && d.code === 'unaligned-map');
   const failed = hit ? undefined : b.calls.flatMap(c => c.invocations.filter(i => i.summary.errno === '-EINVAL' && /^iommu_map/.test(i.name)))[0];
-  const seen = hit ? `; the run hit it at step ${hit.step}` : failed ? `; the run hit it at step ${failed.step} (${failed.name} → -EINVAL)` : '';
-  const what = SIZE_HELPERS.test(f.message)
+  const elsewhere = (fn: string) => (fn !== f.function ? ` in ${fn}()` : '');
+  const seen = hit ? `; the run hit it${elsewhere(hit.function)} at step ${hit.step}`
+    : failed ? `; the run hit it at step ${failed.step} (${failed.name} → -EINVAL)` : '';
+  const what = /\binit_iova_domain\(/.test(f.message)
+    ? `the IOVA allocator gets a ${sizeLabel(page)} granule while the IOMMU maps ${sizeLabel(granule)} pages: the ranges it hands out `
+      + `are only ${sizeLabel(page)}-aligned, and iommu_map returns -EINVAL for them`
+    : SIZE_HELPERS.test(f.message)
     ? `this size is not a multiple of the ${sizeLabel(granule)} granule: iommu_map returns -EINVAL`
     : `a pfn here counts ${sizeLabel(page)} pages but the IOMMU granule is ${sizeLabel(granule)}: addresses built from it are not `
       + `${sizeLabel(granule)}-aligned and iommu_map returns -EINVAL`;

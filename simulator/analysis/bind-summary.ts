@@ -163,7 +163,7 @@ function sizePart(name: string, s: InvocationSummary): string | null {
   const verb = /unmap|free/.test(name) ? 'unmapped' : /^alloc_iova/.test(name) ? 'reserved' : 'mapped';
   if (s.mapped !== undefined && s.asked !== undefined && s.mapped !== s.asked) return `${verb} ${bytes(s.mapped)} of ${bytes(s.asked)} asked`;
   if (s.mapped !== undefined) return `${verb} ${bytes(s.mapped)}`;
-  if (s.asked !== undefined && verb === 'reserved') return `${verb} ${bytes(s.asked)}`;
+  if (s.asked !== undefined && verb === 'reserved') return `${bytes(s.asked)} asked`;
   return null;
 }
 
@@ -205,9 +205,13 @@ export function describeCall(call: ApiCall, invocations: BoundInvocation[]): Pic
   const times = n > 1 ? `×${n} ` : '';
   const failed = invocations.some(i => i.summary.failed) || merged.faults > 0;
   const severity: Severity = failed ? 'error' : merged.exposed || codes.length ? 'warning' : 'info';
+  // void functions (free_iova, dma_unmap_single) have no result worth an arrow
+  const head = results === 'void' ? (n > 1 ? `×${n}` : '') : `${times}→ ${results}`;
+  const text = [head, ...parts].filter(Boolean).join(' · ');
+  const message = [`${call.api}${results === 'void' ? (n > 1 ? ` ×${n}` : '') : ` ${times}→ ${results}`}`, ...parts].join(', ');
   return {
-    text: `${times}→ ${results}${parts.length ? ' · ' + parts.join(' · ') : ''}`,
-    message: `${call.api} ${times}→ ${results}${parts.length ? ', ' + parts.join(', ') : ''}`,
+    text: text || 'called',
+    message,
     severity,
   };
 }

@@ -103,6 +103,6 @@ function reportStale(k: Kernel, dev: Device, addr: number, size: number, access:
     { dev: dev.name, iova: addr, paddr, domain: d.id, ...(e ? { unmappedAtStep: e.step } : {}) });
 }
 
-onDeviceAccess((k, dev, addr, size, access, r) => {
-  if (r.ok && r.stale) reportStale(k, dev, addr, size, access, r.paddr);
+onDeviceAccess((k, dev, addr, size, access, r, recorded) => {
+  if (recorded && r.ok && r.stale) reportStale(k, dev, addr, size, access, r.paddr);
 });

@@ -2,8 +2,8 @@
 // the wrong kind of value (an object where an address is expected), which is an input error at the argument.
 import { errnoResult } from '../core/errno';
 import type { Kernel } from '../kernel';
-import { DMA_MAPPING_ERROR, OpContext, getOpHandler, registerOpHandler } from '../runner/ops';
-import '../runner/ops-core';   // the core's `remove` handler must be registered before it is wrapped below
+import { DMA_MAPPING_ERROR, OpContext, registerOpHandler } from '../runner/ops';
+import { onDeviceRemove } from '../iommu/core';
 import { dmaTarget } from './cookie';
 import { debugLeakCheck } from './debug';
 import { flushQueueNow } from './flush-queue';
@@ -169,10 +169,6 @@ registerOpHandler('dma_set_seg_boundary', (ctx, a) => {
 });
 
 // remove: the driver unbinds first, and dma-debug reports what it left mapped (the mappings stay).
-const coreRemove = getOpHandler('remove');
-registerOpHandler('remove', (ctx, a) => {
-  const dev = ctx.dev('', a['']);
-  const dd = dev.ext.dma ? devDma(dev) : null;
-  if (dd && dev.probed) debugLeakCheck(ctx.k, dev, dd);
-  return coreRemove ? coreRemove(ctx, a) : null;
+onDeviceRemove((k, dev) => {
+  if (dev.ext.dma) debugLeakCheck(k, dev, devDma(dev));
 });

@@ -19,7 +19,8 @@ let pasidTranslator: PasidTranslator | null = null;
 export function setPasidTranslator(t: PasidTranslator): void { pasidTranslator = t; }
 
 /** Layers that must hear of every translated access (the DMA layer checks stale entries, debug checks). */
-export type AccessHook = (k: Kernel, dev: Device, addr: number, size: number, access: 'read' | 'write', r: AccessResult) => void;
+/** `recorded` is false for the firmware-scanout probes that only look whether an access would fault. */
+export type AccessHook = (k: Kernel, dev: Device, addr: number, size: number, access: 'read' | 'write', r: AccessResult, recorded: boolean) => void;
 const accessHooks: AccessHook[] = [];
 export function onDeviceAccess(h: AccessHook): void { accessHooks.push(h); }
 
@@ -40,7 +41,7 @@ function fault(k: Kernel, dev: Device, info: Omit<FaultInfo, 'dev' | 'stream'>, 
 export function deviceAccess(k: Kernel, dev: Device, addr: number, size: number, access: 'read' | 'write',
   pasid?: number, record = true): AccessResult {
   const r = translate(k, dev, addr, Math.max(size, 1), access, pasid, record);
-  for (const h of accessHooks) h(k, dev, addr, size, access, r);
+  for (const h of accessHooks) h(k, dev, addr, size, access, r, record);
   if (r.ok && record && k.bus.active) {
     k.emit({ kind: 'access', dev: dev.name, access, iova: addr, size, paddr: r.paddr, via: r.via === 'pasid' ? 'walk' : r.via, pasid });
   }

@@ -170,9 +170,15 @@ export function probeDevice(k: Kernel, dev: Device): DomainHandle | ErrnoResult 
   return domainHandle(d);
 }
 
+/** Layers that must act when a driver unbinds (dma-debug's pending-mapping check runs before the device leaves). */
+export type RemoveHook = (k: Kernel, dev: Device) => void;
+const removeHooks: RemoveHook[] = [];
+export function onDeviceRemove(h: RemoveHook): void { removeHooks.push(h); }
+
 /** remove: the device leaves its group; an empty group releases its domains. */
 export function removeDevice(k: Kernel, dev: Device): number | ErrnoResult {
   if (!dev.probed) return errnoResult('ENODEV');
+  for (const h of removeHooks) h(k, dev);
   const g = dev.group;
   dev.probed = false;
   if (!g) return 0;

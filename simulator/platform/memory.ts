@@ -78,6 +78,11 @@ export class BuddyAllocator {
   contains(paddr: number): boolean {
     return paddr >= this.base && paddr < this.base + this.size;
   }
+
+  /** The free lists (start pfns per order), read-only: for the consistency checks of simulator/invariants.ts. */
+  freeLists(): ReadonlyArray<ReadonlySet<number>> {
+    return this.free;
+  }
 }
 
 interface SlabCache { objSize: number; freeObjs: number[] }

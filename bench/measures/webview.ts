@@ -1,0 +1,75 @@
+// webview-first-paint / webview-frame: the address map with 100,000 mappings in headless Debian chromium.
+// Bundles the webview as esbuild.mjs does (into the bench build directory, so dist/ is not touched), then runs
+// bench/webview-child.mts, which drives webview/dev/harness.mts. Figures are the page's own paint timings
+// (the map's stats: snapshot message handled -> first paint done; per-frame paint time while panning and
+// zooming). Floor: the same page and gestures with an empty domain.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { buildWebview } from '../lib/build';
+import { summarize, sig } from '../lib/stats';
+import { errorText, ran, skipped, type MeasureContext, type ModuleMeasure, type Outcome } from '../lib/types';
+
+interface ChildResult {
+  firstPaint: { subject: number[]; floor: number[]; endToEnd: number[] };
+  frame: { subject: number[]; floor: number[] };
+  errors: string[];
+  mappings: number;
+}
+
+function missing(root: string): string | null {
+  for (const f of ['webview/dev/harness.mts', 'webview/synthetic.ts', 'webview/model.ts', 'webview/main.ts']) {
+    if (!fs.existsSync(path.join(root, f))) return `${f} is not there yet`;
+  }
+  const chromium = process.env.CHROMIUM ?? '/usr/bin/chromium';
+  if (!fs.existsSync(chromium)) return `no chromium at ${chromium} (set CHROMIUM)`;
+  return null;
+}
+
+async function both(ctx: MeasureContext): Promise<Record<string, Outcome>> {
+  const all = (o: Outcome) => ({ 'webview-first-paint': o, 'webview-frame': o });
+  const why = missing(ctx.root);
+  if (why) return all(skipped(why));
+  const dist = path.join(ctx.buildDir, 'webview');
+  const built = await buildWebview(ctx.root, dist);
+  if ('error' in built) return all(skipped(built.error));
+  const resultFile = path.join(ctx.tmp, 'webview-result.json');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ctx.root, 'bench', 'webview-child.mts'), dist, resultFile], {
+    cwd: ctx.root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 400_000,
+  });
+  if (r.status !== 0 || !fs.existsSync(resultFile)) {
+    const msg = (r.stderr || r.stdout || '').trim().split('\n').filter(l => l.trim()).slice(0, 8).join('\n');
+    return all({ kind: 'error', message: `the chromium harness failed (${r.signal ?? `exit ${r.status}`}): ${msg}` });
+  }
+  const c = JSON.parse(fs.readFileSync(resultFile, 'utf8')) as ChildResult;
+  const note = c.errors.length ? `page reported: ${c.errors.slice(0, 3).join(' | ')}` : undefined;
+  return {
+    'webview-first-paint': ran(c.firstPaint.subject, c.firstPaint.floor,
+      'first paint of the same page with an empty domain (empty canvas)', {
+        note: [`in-page time from the snapshot message to the end of the first paint (model indexing + rAF + paint); ${c.mappings} mappings`, note].filter(Boolean).join('; '),
+        extra: { endToEndMedianMs: sig(summarize(c.firstPaint.endToEnd).median) },
+      }),
+    'webview-frame': c.frame.subject.length
+      ? ran(c.frame.subject, c.frame.floor, 'paint time of the same gestures on an empty domain', {
+        note: ['each run is one painted frame during zoom-in, drag and zoom-out (the map\'s own paint timing, canvas work only)', note].filter(Boolean).join('; '),
+        extra: { p95Ms: sig(quantile(c.frame.subject, 0.95)), frames: c.frame.subject.length },
+      })
+      : { kind: 'error', message: 'no frame was painted while panning and zooming' },
+  };
+}
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * q))];
+}
+
+export const measure: ModuleMeasure = async (names, ctx) => {
+  let out: Record<string, Outcome>;
+  try {
+    out = await both(ctx);
+  } catch (e) {
+    const o: Outcome = { kind: 'error', message: errorText(e) };
+    out = { 'webview-first-paint': o, 'webview-frame': o };
+  }
+  return Object.fromEntries(names.map(n => [n, out[n] ?? { kind: 'error', message: `no measurement '${n}' here` }]));
+};
