@@ -2,6 +2,7 @@
 import { sizeLabel } from '../core/format';
 import type { Report } from './types';
 import { showResult } from '../runner/expect';
+import { isVoidOp } from '../scenario/opspec';
 
 export function table(head: string[], rows: string[][], indent = '  '): string[] {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map(r => (r[i] ?? '').length)));
@@ -43,7 +44,7 @@ export function formatTextReport(r: Report, opts: { maxSteps?: number; maxMappin
   }
   out.push('', 'Steps');
   const steps = r.steps.slice(0, maxSteps).map(s => [
-    String(s.index), s.op + (s.as ? ` → $${s.as}` : ''), showResult(s.result),
+    String(s.index), s.op + (s.as ? ` → $${s.as}` : ''), isVoidOp(s.op) && s.result === null ? '—' : showResult(s.result),
     s.expectFailures ? 'FAILED: ' + s.expectFailures.join('; ') : s.findings.length ? s.findings.map(f => f.code).join(', ') : '',
   ]);
   out.push(...(steps.length ? table(['#', 'OP', 'RESULT', 'NOTES'], steps) : ['  (none)']));

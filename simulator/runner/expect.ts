@@ -32,7 +32,18 @@ export function showResult(r: unknown): string {
     if ('oops' in o) return `oops: ${o.oops}`;
     if ('fault' in o) return `${o.fault} fault at ${o.iova}`;
     if ('type' in o && 'id' in o) return `${o.id} (${o.type})`;
-    if ('paddr' in o && 'size' in o && 'id' in o) return `${o.id} ${typeof o.paddr === 'number' ? hex(o.paddr) : o.paddr} ${sizeLabel(o.size as number)}`;
+    if ('paddr' in o && 'size' in o && 'id' in o && Object.keys(o).length === 3) return `${o.id} ${typeof o.paddr === 'number' ? hex(o.paddr) : o.paddr} ${sizeLabel(o.size as number)}`;
+    return Object.entries(o).map(([k, v]) => {
+      if (k === 'sg') return '';
+      if (Array.isArray(v) && v.every(e => e && typeof e === 'object' && 'dma' in e && 'len' in e)) {
+        const shown = v.slice(0, 4).map(e => `${typeof e.dma === 'number' ? hex(e.dma) : e.dma}+${sizeLabel(e.len)}`);
+        return `${k}=[${shown.join(', ')}${v.length > 4 ? `, … ${v.length - 4} more` : ''}]`;
+      }
+      if (Array.isArray(v)) return `${k}[${v.length}]`;
+      if (typeof v === 'number') return `${k}=${k === 'size' || k === 'len' ? sizeLabel(v) : /^(cpu|dma|paddr|iova|addr)$/.test(k) ? hex(v) : v}`;
+      if (v && typeof v === 'object') return `${k}={…}`;
+      return `${k}=${v}`;
+    }).filter(Boolean).join(' ');
   }
   return JSON.stringify(r);
 }

@@ -42,3 +42,8 @@ export function getOpSchema(name: string): OpSchema | undefined {
 export function allOpNames(): string[] {
   return [...registry.keys()].sort();
 }
+
+/** Ops that stand for void kernel functions: their result is shown as "—", not NULL. */
+const voidOps = new Set<string>();
+export function markVoidOps(names: string[]): void { for (const n of names) voidOps.add(n); }
+export function isVoidOp(name: string): boolean { return voidOps.has(name); }

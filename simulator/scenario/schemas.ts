@@ -1,5 +1,5 @@
 // Schemas of the contract's ops (scenario-format.md "Steps"). Driver models register theirs beside their code.
-import { ArgField, ArgType, registerOpSchema } from './opspec';
+import { ArgField, ArgType, markVoidOps, registerOpSchema } from './opspec';
 
 const u64 = (doc: string, required = true): ArgField => ({ type: 'u64', required, doc });
 const dev: ArgField = { type: 'name', required: true, doc: 'device name' };
@@ -82,3 +82,6 @@ registerOpSchema({ name: 'iommu_sva_unbind_device', doc: 'unbind a PASID from a 
 registerOpSchema({ name: 'firmware_scanout', doc: 'a device left reading memory by the boot firmware (e.g. a display still scanning out)', args: obj({ dev, paddr: u64('physical address'), size: u64('bytes') }) });
 registerOpSchema({ name: 'flush_queue', doc: 'flush a DMA_FQ domain\'s queue now (what the timer would do)', args: obj({ dev }) });
 registerOpSchema({ name: 'scanout_stop', doc: 'the driver takes over the display: the firmware scanout stops', args: obj({ dev }) });
+
+markVoidOps(['kfree', 'free_pages', 'free_iova', 'free_iova_fast', 'dma_unmap_single', 'dma_unmap_page', 'dma_unmap_sg',
+  'dma_free_coherent', 'dma_free_noncontiguous', 'dma_sync_single_for_device', 'dma_sync_single_for_cpu', 'flush_queue']);
