@@ -1,5 +1,6 @@
 // IOMMU Lens: the extension host side. Builds the session store, the sidebar trees, the status bar, the
-// scenario-file support (diagnostics, CodeLens) and the commands; the address map registers itself on the store.
+// scenario-file support (diagnostics, CodeLens), the C source annotations and the commands; the address map
+// registers itself on the store.
 import * as vscode from 'vscode';
 import { registerAddressMap, type AddressMapApi } from './map/mapPanel';
 import { openDefaultScenario, wantsDefaultOnStart } from './openDefault';
@@ -18,9 +19,10 @@ import { ScenarioSessionStore, SessionStore } from './sessionStore';
 import { RunStatusBar } from './statusBar';
 import { buildFindingsTree, buildIommuTree, findingsNodeForTouched, iommuNodeForTouched } from './tree/model';
 import { ModelTreeProvider } from './tree/provider';
+import { registerAnnotations, type AnnotationController } from './annotations';
 
-/** What the extension exports: its parts for tests, and the address map's panel and message loop. */
-export type IommuLensExports = IommuLensApi & { addressMap: AddressMapApi | undefined };
+/** What the extension exports: its parts for tests, the address map's panel and message loop, the C annotations. */
+export type IommuLensExports = IommuLensApi & { addressMap: AddressMapApi | undefined; annotations: AnnotationController };
 
 export function activate(context: vscode.ExtensionContext): IommuLensExports {
   const output = vscode.window.createOutputChannel('IOMMU Lens');
@@ -50,9 +52,10 @@ export function activate(context: vscode.ExtensionContext): IommuLensExports {
   );
   void vscode.commands.executeCommand('setContext', 'iommuLens.sessionLoaded', false);
   const addressMap = startAddressMap(context, store, errors);
+  const annotations = registerAnnotations(context, store, errors);
   // `npm start` asks for the default scenario through the extension host's environment
   if (wantsDefaultOnStart()) void openDefaultScenario(parts);
-  return { store, runner, iommuTree, findingsTree, statusBar, diagnostics, addressMap };
+  return { store, runner, iommuTree, findingsTree, statusBar, diagnostics, addressMap, annotations };
 }
 
 export function deactivate(): void {}

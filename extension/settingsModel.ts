@@ -23,7 +23,8 @@ export const PAGE_SIZES: Record<string, number> = { '4K': 4096, '16K': 16384, '6
 export function kernelOverrides(s: SettingsValues): KernelOverrides {
   const o: KernelOverrides = {};
   if (s.cpuPageSize !== 'scenario') {
-    const size = PAGE_SIZES[s.cpuPageSize];
+    // own keys only: "constructor" or "__proto__" in settings.json must not reach the kernel as a page size
+    const size = Object.hasOwn(PAGE_SIZES, s.cpuPageSize) ? PAGE_SIZES[s.cpuPageSize] : undefined;
     if (!size) throw new UserError(`iommuLens.cpuPageSize: "${s.cpuPageSize}" is not one of scenario, 4K, 16K, 64K`);
     o.page_size = size;
   }

@@ -12,7 +12,11 @@ import { builtinScenarios } from './builtin';
 import { getPreset, presetNames } from './platform/registry';
 import { allOpNames, getOpSchema } from './scenario/opspec';
 import { runAnnotate } from './analysis/annotate-cli';
+import { bindOutcomes } from './analysis/bind';
+import { bindingOutput } from './analysis/bind-cli';
+import type { Analysis, BoundOutcomes } from './analysis/types';
 import { runImportTrace } from './trace/import-cli';
+import { LIMITS, LIMITS_DOC } from './limits';
 
 const USAGE = `usage: iommu-lens run FILE.iommu.yaml [--json] [--trace]
        iommu-lens run --builtin NAME [--json] [--trace]
@@ -34,11 +38,29 @@ function readScenarioText(file: string, io: CliIo): string {
     return io.readFile(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ERR_STRING_TOO_LONG' || code === 'ERR_FS_FILE_TOO_LARGE') {
+      throw new UsageError(`${file}: cannot read: larger than the largest accepted scenario (${LIMITS.scenarioBytes / 2 ** 20} MiB; see ${LIMITS_DOC})`);
+    }
     throw new UsageError(`${file}: cannot read: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`);
   }
 }
 
-export function runCommand(argv: string[], io: CliIo): number {
+/**
+ * Runs every step, handing the event loop back every few dozen milliseconds so Ctrl-C (SIGINT) is heard
+ * during a long run; one step's work is bounded by the simulator's limits (docs/limits.md).
+ */
+async function runInterruptibly(session: Session): Promise<void> {
+  let last = Date.now();
+  while (!session.done) {
+    session.step();
+    if ((session.cursor & 63) === 0 && Date.now() - last > 50) {
+      await new Promise(resolve => setImmediate(resolve));
+      last = Date.now();
+    }
+  }
+}
+
+export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   const flags = new Set(argv.filter(a => a.startsWith('--')));
   const known = new Set(['--json', '--trace', '--builtin']);
   for (const f of flags) if (!known.has(f)) throw new UsageError(`unknown option '${f}' for run\n${USAGE}`);
@@ -56,7 +78,7 @@ export function runCommand(argv: string[], io: CliIo): number {
   }
   const scenario = loadScenario(text, file);
   const session = new Session(scenario, { collectEvents: flags.has('--json'), trace: flags.has('--trace') });
-  session.runAll();
+  await runInterruptibly(session);
   if (flags.has('--trace')) {
     io.stdout(session.traceLines().join('\n') + (session.kernel.trace.length ? '\n' : ''));
   }
@@ -68,6 +90,19 @@ export function runCommand(argv: string[], io: CliIo): number {
     for (const msg of f.failures) io.stderr(`${f.step.pos.file}:${f.step.pos.line}:${f.step.pos.col}: expectation failed: step ${f.step.index} (${f.step.op}): ${msg}\n`);
   }
   return failures.length ? 1 : 0;
+}
+
+/** `annotate FILE.c --scenario S`: run S to the end and bind its outcomes to the file's call sites. */
+function bindScenario(analysis: Analysis, scenarioPath: string, scenarioText: string): BoundOutcomes {
+  try {
+    const session = new Session(loadScenario(scenarioText, scenarioPath));
+    session.runAll();
+    return bindingOutput(analysis, bindOutcomes(analysis, session.snapshot()));
+  } catch (e) {
+    // runAnnotate prints the message on one line: give it the FILE:LINE:COL form of a scenario error
+    if (e instanceof ScenarioError) throw new Error(e.format());
+    throw e;
+  }
 }
 
 function presetsCommand(io: CliIo): number {
@@ -96,10 +131,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
-      case 'run': return runCommand(rest, io);
+      case 'run': return await runCommand(rest, io);
       case 'presets': return presetsCommand(io);
       case 'ops': return opsCommand(rest, io);
-      case 'annotate': return await runAnnotate(rest, io);
+      case 'annotate': return await runAnnotate(rest, { ...io, bindOutcomes: bindScenario });
       case 'import-trace': return runImportTrace(rest, io);
       case '--help': case '-h': case 'help': io.stdout(USAGE + '\n'); return 0;
       case undefined: io.stderr(USAGE + '\n'); return 2;
@@ -108,9 +143,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   } catch (e) {
     if (e instanceof ScenarioError) { io.stderr(e.format() + '\n'); return 2; }
     if (e instanceof UsageError) { io.stderr(`iommu-lens: ${e.message}\n`); return 2; }
-    io.stderr(`iommu-lens: internal error: ${(e as Error).message}\n  please report it with the scenario file; details:\n${(e as Error).stack ?? ''}\n`);
-    return 70;
+    return internalError(e, io);
   }
+}
+
+/** One line (the stack only with IOMMU_LENS_DEBUG=1): a simulator bug, exit status 70. */
+function internalError(e: unknown, io: CliIo): number {
+  const message = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+  const debug = process.env.IOMMU_LENS_DEBUG === '1';
+  io.stderr(`iommu-lens: internal error: ${message}; please report it with the input file` +
+    (debug ? `\n${e instanceof Error ? e.stack ?? '' : ''}\n` : ' (set IOMMU_LENS_DEBUG=1 for details)\n'));
+  return 70;
 }
 
 if (require.main === module) {
@@ -120,5 +163,7 @@ if (require.main === module) {
     readFile: p => fs.readFileSync(p, 'utf8'),
   };
   process.on('SIGINT', () => { process.stderr.write('iommu-lens: interrupted\n'); process.exit(130); });
+  // `iommu-lens run X --json | head`: the reader went away; that is not an error of ours.
+  process.stdout.on('error', e => { if ((e as NodeJS.ErrnoException).code === 'EPIPE') process.exit(process.exitCode ?? 0); });
   main(process.argv.slice(2), io).then(code => { process.exitCode = code; });
 }

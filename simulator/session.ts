@@ -14,6 +14,8 @@ import { argsObject, getOpHandler, makeContext } from './runner/ops';
 import { resolveArgs } from './runner/resolve';
 import { checkExpect } from './runner/expect';
 import { runAfterStep, runAtBoot } from './runner/hooks';
+import { LIMITS, LimitError, armStepBudget, memoryProblem } from './limits';
+import { InvariantError, checkInvariants } from './invariants';
 import './simulator-all';
 
 export interface SessionOptions {
@@ -23,6 +25,8 @@ export interface SessionOptions {
   kernel?: Partial<Omit<KernelConfig, 'options'>>;
   /** record tracepoint lines (default true); the CLI turns it off unless --trace is given */
   trace?: boolean;
+  /** check simulator invariants after every step (simulator/invariants.ts); default: IOMMU_LENS_INVARIANTS=1 */
+  checkInvariants?: boolean;
 }
 
 export interface StepRun {
@@ -40,9 +44,13 @@ export class Session {
   readonly runs: StepRun[] = [];
   private bindings = new Map<string, unknown>();
   private current: SimEvent[] | null = null;
+  /** events of the running step past LIMITS.eventsPerStep: counted, not kept */
+  private droppedEvents = 0;
+  private readonly invariants: boolean;
   oops: string | null = null;
 
   constructor(readonly scenario: Scenario, private readonly opts: SessionOptions = {}) {
+    this.invariants = opts.checkInvariants ?? process.env.IOMMU_LENS_INVARIANTS === '1';
     this.boot();
   }
 
@@ -55,15 +63,24 @@ export class Session {
     for (const spec of this.scenario.platform.iommus) {
       if (!hasModel(spec.model)) throw new ScenarioError(spec.pos, `no IOMMU model '${spec.model}'`);
     }
+    const cfg = { ...this.scenario.kernel, ...this.opts.kernel };
+    const { memory } = this.scenario.platform;
+    const tooBig = memoryProblem(memory.base, memory.size, cfg.page_size);
+    if (tooBig) throw new ScenarioError(this.scenario.platform.pos, tooBig);
     try {
-      this.kernel = new Kernel({ ...this.scenario.kernel, ...this.opts.kernel }, this.scenario.platform);
+      this.kernel = new Kernel(cfg, this.scenario.platform);
     } catch (e) {
       if (e instanceof ScenarioError) throw e;
       throw new ScenarioError(this.scenario.platform.pos, (e as Error).message);
     }
     this.kernel.traceEnabled = this.opts.trace !== false;
     if (this.opts.collectEvents !== false) {
-      this.kernel.bus.on(e => { this.current?.push(e); });
+      this.kernel.bus.on(e => {
+        const cur = this.current;
+        if (!cur) return;
+        if (cur.length < LIMITS.eventsPerStep) cur.push(e);
+        else this.droppedEvents++;
+      });
     }
     this.kernel.step = -1;
     bootIommus(this.kernel);
@@ -86,6 +103,7 @@ export class Session {
     k.bus.step = spec.index;
     k.site = spec.site ?? null;
     const events: SimEvent[] = [];
+    this.droppedEvents = 0;
     this.current = this.opts.collectEvents === false ? null : events;
     const findingsBefore = k.findings.length;
     const faultsBefore = k.faults.length;
@@ -94,6 +112,7 @@ export class Session {
     const args = argsObject(resolveArgs(spec.args, this.bindings) as never) as Record<string, unknown>;
     const ctx = makeContext(k, spec, this.bindings);
     let result: unknown;
+    armStepBudget(k, true);
     try {
       result = handler(ctx, args);
       if (result === undefined) result = null;
@@ -101,9 +120,20 @@ export class Session {
       checkScanouts(k);
       runAfterStep(k);
     } catch (e) {
+      armStepBudget(k, false);
+      if (e instanceof LimitError) {
+        this.current = null;
+        throw new ScenarioError((e.arg !== undefined && spec.argPos[e.arg]) || spec.pos, `step ${spec.index} (${spec.op}): ${e.message}`);
+      }
       if (!(e instanceof KernelOops)) throw e;
       result = { oops: e.message };
       this.oops = e.message;
+    }
+    armStepBudget(k, false);
+    if (this.droppedEvents > 0) {
+      events.push({ kind: 'printk', level: 'warn', text: `iommu-lens: ${this.droppedEvents} more events of this step were not kept ` +
+        `(at most ${LIMITS.eventsPerStep} per step; see docs/limits.md)` });
+      this.droppedEvents = 0;
     }
     this.current = null;
     if (spec.as) this.bindings.set(spec.as, result);
@@ -116,7 +146,14 @@ export class Session {
       });
     }
     this.runs.push(run);
+    if (this.invariants && this.oops === null) this.checkStep(spec);
     return stepRecord(this, run);
+  }
+
+  /** After a step with invariant checks on: throws InvariantError naming the step. */
+  private checkStep(spec: StepSpec): void {
+    const violations = checkInvariants(this.kernel);
+    if (violations.length) throw new InvariantError(spec.index, spec.op, violations);
   }
 
   /** Runs up to (not including) step `index`, yielding to the event loop so a UI stays responsive. */

@@ -78,7 +78,8 @@ export function drawRuler(ctx: CanvasRenderingContext2D, t: Theme, g: BandGeomet
     const label = hex(tk.addr);
     const w = ctx.measureText(label).width;
     const cx = Math.min(Math.max(tk.x, w / 2 + 2), v.width - w / 2 - 2);
-    if (cx - w / 2 < lastRight + 6) continue;
+    // a label pushed off its tick at either end must not run into its neighbour
+    if (cx - w / 2 < lastRight + 14) continue;
     ctx.fillText(label, x0 + cx, below ? edge + 7 : edge - 7);
     lastRight = cx + w / 2;
   }

@@ -17,10 +17,9 @@ export async function traceImport(ctx: MeasureContext): Promise<Outcome> {
   if (typeof generate.generateTrace !== 'function') return skipped('simulator/trace/generate.ts does not export generateTrace yet');
   if (typeof importer.importTrace !== 'function') return skipped('simulator/trace/import.ts does not export importTrace yet');
   const file = path.join(ctx.tmp, 'bench-1m.trace');
-  // a few header lines come on top of the events
-  let text = generate.generateTrace(LINES, 11);
-  const extra = text.split('\n').filter(Boolean).length - LINES;
-  if (extra > 0) text = generate.generateTrace(LINES - extra, 11);
+  // a few header lines come on top of the events: learn how many from a tiny trace
+  const header = generate.generateTrace(10, 11).split('\n').filter(Boolean).length - 10;
+  let text = generate.generateTrace(LINES - Math.max(0, header), 11);
   fs.writeFileSync(file, text);
   const lines = text.split('\n').filter(Boolean).length;
   text = '';

@@ -3,7 +3,7 @@
 // bad usage or an unreadable file is exit 2 with one line on stderr.
 import { analyzeC } from './analyzer';
 import { initParser, type ParserInitOptions } from './parser';
-import type { Analysis, BindOutcomes, SourceFinding } from './types';
+import type { Analysis, BindOutcomes, BoundOutcomes, SourceFinding, SourceNote } from './types';
 
 export interface AnnotateIo {
   stdout: (text: string) => void;
@@ -50,10 +50,22 @@ export function formatFinding(f: SourceFinding): string {
   return `${f.file}:${f.line}:${f.col}: ${f.severity}: ${f.message} [${f.code}]`;
 }
 
-export function formatAnalysis(a: Analysis, extra: SourceFinding[] = []): string {
-  const lines = [...a.findings, ...extra]
-    .sort((x, y) => x.line - y.line || x.col - y.col || x.code.localeCompare(y.code))
-    .map(formatFinding);
+export function formatNote(n: SourceNote): string {
+  return `${n.file}:${n.line}:${n.col}: note: ${n.message} [${n.code}]`;
+}
+
+/**
+ * Findings in line order, each followed by its simulated consequence as a note (as compilers print notes
+ * after the diagnostic they explain), then the outcome notes, then the regions that could not be parsed.
+ */
+export function formatAnalysis(a: Analysis, extra: SourceFinding[] = [], notes: SourceNote[] = []): string {
+  const lines: string[] = [];
+  const sorted = [...a.findings, ...extra].sort((x, y) => x.line - y.line || x.col - y.col || x.code.localeCompare(y.code));
+  for (const f of sorted) {
+    lines.push(formatFinding(f));
+    if (f.consequence) lines.push(formatNote({ file: f.file, line: f.line, col: f.col, message: f.consequence, code: f.code }));
+  }
+  for (const n of [...notes].sort((x, y) => x.line - y.line || x.col - y.col)) lines.push(formatNote(n));
   for (const p of a.parseProblems) lines.push(`${a.file}:${p.line}:${p.col}: info: ${p.message} [could-not-parse]`);
   if (a.parseProblemsOmitted) lines.push(`${a.file}: info: ${a.parseProblemsOmitted} more regions could not be parsed [could-not-parse]`);
   return lines.length ? lines.join('\n') + '\n' : '';
@@ -85,23 +97,33 @@ export async function runAnnotate(argv: string[], io: AnnotateIo): Promise<numbe
     return 2;
   }
   let analysis: Analysis;
-  let bound: SourceFinding[] = [];
+  let bound: BoundOutcomes = { findings: [], notes: [] };
   try {
     analysis = analyzeC(text, args.file);
     if (args.scenario !== null && scenarioText !== null) {
-      if (io.bindOutcomes) bound = await io.bindOutcomes(analysis, args.scenario, scenarioText);
-      else io.stderr(`iommu-lens annotate: note: --scenario ${args.scenario}: simulated outcomes are not bound to source in this build\n`);
+      if (io.bindOutcomes) {
+        const got = await io.bindOutcomes(analysis, args.scenario, scenarioText);
+        bound = Array.isArray(got) ? { findings: got, notes: [] } : got;
+      } else {
+        io.stderr(`iommu-lens annotate: note: --scenario ${args.scenario}: simulated outcomes are not bound to source in this build\n`);
+      }
     }
   } catch (err) {
     // The scenario hook reports bad scenario files by throwing; keep it to one line.
     io.stderr(`iommu-lens annotate: ${err instanceof Error ? err.message : String(err)}\n`);
     return 2;
   }
+  const review = analysis.findings.map((f, i) => {
+    const consequence = bound.consequences?.[i];
+    return consequence ? { ...f, consequence } : f;
+  });
   if (args.json) {
-    const findings = [...analysis.findings, ...bound];
-    io.stdout(JSON.stringify({ ...analysis, findings, ...(args.scenario ? { scenario: args.scenario } : {}) }, null, 2) + '\n');
+    const findings = [...review, ...bound.findings];
+    io.stdout(JSON.stringify({
+      ...analysis, findings, ...(args.scenario ? { scenario: args.scenario, notes: bound.notes, ...bound.json } : {}),
+    }, null, 2) + '\n');
   } else {
-    io.stdout(formatAnalysis(analysis, bound));
+    io.stdout(formatAnalysis({ ...analysis, findings: review }, bound.findings, bound.notes));
   }
   return 0;
 }

@@ -67,11 +67,13 @@ function mmConsequence(f: SourceFinding, b: BindingCore, report: Report): Conseq
     ?? b.diagnostics.find(d => d.kind === 'finding' && d.code === 'unaligned-map');
   const failed = hit ? undefined : b.calls.flatMap(c => c.invocations.filter(i => i.summary.errno === '-EINVAL' && /^iommu_map/.test(i.name)))[0];
   const elsewhere = (fn: string) => (fn !== f.function ? ` in ${fn}()` : '');
-  const seen = hit ? `; the run hit it${elsewhere(hit.function)} at step ${hit.step}`
+  const seen = /\biommu_unmap\(/.test(f.message) ? '' : hit ? `; the run hit it${elsewhere(hit.function)} at step ${hit.step}`
     : failed ? `; the run hit it at step ${failed.step} (${failed.name} → -EINVAL)` : '';
   const what = /\binit_iova_domain\(/.test(f.message)
     ? `the IOVA allocator gets a ${sizeLabel(page)} granule while the IOMMU maps ${sizeLabel(granule)} pages: the ranges it hands out `
       + `are only ${sizeLabel(page)}-aligned, and iommu_map returns -EINVAL for them`
+    : /\biommu_unmap\(/.test(f.message)
+    ? `this size is not a multiple of the ${sizeLabel(granule)} granule: iommu_unmap returns 0 and unmaps nothing`
     : SIZE_HELPERS.test(f.message)
     ? `this size is not a multiple of the ${sizeLabel(granule)} granule: iommu_map returns -EINVAL`
     : `a pfn here counts ${sizeLabel(page)} pages but the IOMMU granule is ${sizeLabel(granule)}: addresses built from it are not `
@@ -146,7 +148,10 @@ function consequenceFor(f: SourceFinding, b: BindingCore, report: Report): Conse
   }
   // wrong-free-function, unbounded-user-count, mapping-error-unchecked ...: the run's own finding of that code
   const same = simFinding(b, f.code, f.function);
-  if (same) return { specific: true, text: `the run reports it at step ${same.step}: ${same.message.replace(/ \(step \d+\)$/, '')}` };
+  if (same) {
+    const where = same.function !== f.function ? ` in ${same.function}()` : '';
+    return { specific: true, text: `the run reports it${where} at step ${same.step}: ${same.message.replace(/ \(step \d+\)$/, '')}` };
+  }
   return null;
 }
 

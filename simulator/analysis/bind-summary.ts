@@ -151,7 +151,9 @@ export function summarizeTracepoint(name: string, text: string, events: ReportEv
   const unmapped = /\bunmapped_size=(\d+)/.exec(text)?.[1];
   if (name === 'map' && size) s.mapped = Number(size);
   if (unmapped) s.mapped = Number(unmapped);
-  s.result = name === 'unmap' && unmapped ? `${hex(Number(unmapped))} unmapped` : name === 'io_page_fault' ? 'fault' : 'traced';
+  // a map: line is printed only when iommu_map succeeded; unmap: prints what iommu_unmap returns
+  s.result = name === 'map' ? '0' : name === 'unmap' && unmapped ? hex(Number(unmapped))
+    : s.address && /^dma_(map|alloc)/.test(name) ? s.address : name === 'io_page_fault' ? 'fault' : 'traced';
   s.failed = name === 'io_page_fault';
   return s;
 }

@@ -80,6 +80,8 @@ export interface OutcomeDiagnostic {
   range: SourceRange;
   /** true when the range is the bound call, false when it is the function's name */
   onCall: boolean;
+  /** a review finding of the same code sits on the same line: it carries this one as its consequence */
+  sameAsReview: boolean;
 }
 
 /** An event that names this file (or one of its functions) but could not be placed on a call. */

@@ -12,7 +12,10 @@
 //     one call in a loop takes every iteration, two calls take turns. `FILE.c:FUNCTION:LINE` pins the line;
 //   - API names with no such call in the function (or a function missing from the file) are reported as
 //     unmatched, never dropped; driver ops (apu.*) and non-API steps (kmalloc, dma_read) count for the
-//     function only.
+//     function only;
+//   - a driver op whose model reports the kernel's work only as tracepoints (map/unmap/dma_*, no api events
+//     of their own) has those tracepoints bound like an imported trace's, to the one function of this file
+//     that makes such a call (the op's own function when several do); this needs the op's site in this file.
 import type { Finding } from '../core/events';
 import type { Report, ReportEvent, ReportStep } from '../report/types';
 import { apiFamily } from './apis';
@@ -57,6 +60,13 @@ const TRACE_APIS: Record<string, string[]> = {
 };
 TRACE_APIS.dma_map_page = TRACE_APIS.dma_map_phys;           // the name in 6.10-6.17
 TRACE_APIS.dma_unmap_page = TRACE_APIS.dma_unmap_phys;
+/** Tracepoints of a driver op that stand for a call the driver itself makes (attach happens in the core at probe). */
+const DRIVER_CALL_TRACEPOINTS = new Set(Object.keys(TRACE_APIS).filter(t => t !== 'attach_device_to_domain'));
+
+/** The tracepoint event a trace invocation stands for. */
+function tracepointOf(g: { name: string; events: ReportEvent[] }): ReportEvent | undefined {
+  return g.events.find(e => e.kind === 'tracepoint' && e.name === g.name);
+}
 
 /** Spellings of one API in source: the _attrs variants, sgtable for sg, the _fast unmap. */
 function aliases(api: string): string[] {
@@ -76,6 +86,8 @@ interface Group {
   site: string | null;
   source: 'api' | 'trace';
   events: ReportEvent[];
+  /** a tracepoint inside a driver op (no site of its own): placed by the op's site and the file's calls */
+  inferredFrom?: Group;
   /** where it was placed in this file, once bound */
   fn?: FunctionInfo;
   call?: ApiCall;
@@ -89,7 +101,8 @@ function stepGroups(step: ReportStep): Group[] {
     if (e.kind !== 'api') { pending.push(e); continue; }
     const args = e.args && typeof e.args === 'object' ? e.args as Record<string, unknown> : {};
     const site = typeof e.site === 'string' ? e.site : step.site;
-    groups.push({ step, name: String(e.name), args, result: e.result, site, source: 'api', events: pending });
+    const g: Group = { step, name: String(e.name), args, result: e.result, site, source: 'api', events: pending };
+    groups.push(...(g.name.includes('.') ? splitDriverOp(g) : []), g);
     pending = [];
   }
   if (pending.length) {
@@ -97,6 +110,23 @@ function stepGroups(step: ReportStep): Group[] {
     else groups.push({ step, name: step.op, args: {}, result: step.result, site: step.site, source: 'trace', events: pending });
   }
   return groups;
+}
+
+/**
+ * The IOMMU/DMA tracepoints of a driver op, each with the events since the previous one (its PTE writes,
+ * printk lines, findings), as invocations of their own; the op keeps what follows the last one.
+ */
+function splitDriverOp(op: Group): Group[] {
+  const out: Group[] = [];
+  let pending: ReportEvent[] = [];
+  for (const e of op.events) {
+    pending.push(e);
+    if (e.kind !== 'tracepoint' || typeof e.name !== 'string' || !DRIVER_CALL_TRACEPOINTS.has(e.name)) continue;
+    out.push({ step: op.step, name: e.name, args: {}, result: null, site: null, source: 'trace', events: pending, inferredFrom: op });
+    pending = [];
+  }
+  op.events = pending;
+  return out;
 }
 
 class Binder {
@@ -164,7 +194,26 @@ class Binder {
     return { calls, tracked };
   }
 
+  /** The function a driver op's tracepoint comes from: the only one making such a call, else the op's own. */
+  private inferSite(g: Group): string | null {
+    const op = this.resolve(g.inferredFrom!.site);
+    if (!op) return null;                                     // the op is another file's driver
+    const apis = TRACE_APIS[g.name];
+    const makers = [...this.callsOf].filter(([, calls]) => calls.some(c => apis.includes(c.api))).map(([fn]) => fn);
+    const fn = makers.length === 1 ? makers[0] : op.fn && makers.includes(op.fn.name) ? op.fn.name : null;
+    if (fn) return `${this.base}:${fn}`;
+    this.unmatched.push({ step: g.step.index, ...(g.step.line ? { scenarioLine: g.step.line } : {}), name: g.name,
+      site: g.inferredFrom!.site!, range: op.fn?.nameRange ?? null,
+      reason: makers.length ? `${g.inferredFrom!.name} traced ${g.name}, made by ${makers.map(m => `${m}()`).join(' or ')}: ambiguous`
+        : `${g.inferredFrom!.name} traced ${g.name} but no function of ${this.base} makes a ${apis.join('/')} call` });
+    return null;
+  }
+
   place(g: Group): void {
+    if (g.inferredFrom) {
+      g.site = this.inferSite(g);
+      if (!g.site) return;
+    }
     const where = this.resolve(g.site);
     if (!where) {
       if (g.site !== null && (g.source === 'trace' || apiFamily(g.name) !== null)) this.otherFiles++;
@@ -182,7 +231,7 @@ class Binder {
     const { calls, tracked } = this.candidates(fn, g, ref);
     if (!calls.length) {
       // IOMMU events the importer explains by a DMA call are shown with that call (attachVia), not here
-      const via = g.source === 'trace' && typeof g.events[0]?.via_step === 'number';
+      const via = g.source === 'trace' && typeof tracepointOf(g)?.via_step === 'number';
       if (tracked && !via) {
         this.unmatched.push({ step: g.step.index, ...(scenarioLine ? { scenarioLine } : {}), name: g.name, site: g.site!,
           reason: `${fn.name}() has no ${g.source === 'trace' ? TRACE_APIS[g.name].join('/') : g.name} call`, range: fn.nameRange });
@@ -193,7 +242,7 @@ class Binder {
     const n = this.counters.get(key) ?? 0;
     this.counters.set(key, n + 1);
     const call = calls[n % calls.length];
-    const text = g.source === 'trace' ? String(g.events[0]?.text ?? '') : '';
+    const text = g.source === 'trace' ? String(tracepointOf(g)?.text ?? '') : '';
     const invocation: BoundInvocation = {
       step: g.step.index, ...(scenarioLine ? { scenarioLine } : {}), name: g.name, args: g.args, result: g.result,
       site: g.site!, source: g.source, events: g.events,
@@ -210,7 +259,7 @@ class Binder {
 /** Imported `map`/`unmap` lines that the importer attributed to a later DMA call travel with that call. */
 function attachVia(groups: Group[], byStep: Map<number, Group[]>): void {
   for (const g of groups) {
-    const via = g.events[0]?.via_step;
+    const via = tracepointOf(g)?.via_step;
     if (g.source !== 'trace' || g.call || typeof via !== 'number') continue;
     const target = byStep.get(via)?.find(x => x.invocation);
     if (target?.invocation) target.invocation.events = [...g.events, ...target.invocation.events];
@@ -229,6 +278,8 @@ function diagnostics(binder: Binder, report: Report, groups: Group[], byStep: Ma
       if (e.kind === 'finding' && e.finding) findingGroup.set(findingKey(e.finding as Finding), g);
     }
   }
+  const reviewed = new Set(binder.analysis.findings.map(f => `${f.line}\0${f.code}`));
+  const sameAsReview = (range: SourceRange, code: string) => reviewed.has(`${range.start.line}\0${code}`);
   const place = (g: Group | undefined, site: string | null): { fn: FunctionInfo; range: SourceRange; onCall: boolean; site: string } | null => {
     const useSite = site ?? g?.site ?? null;
     const where = binder.resolve(useSite);
@@ -243,7 +294,7 @@ function diagnostics(binder: Binder, report: Report, groups: Group[], byStep: Ma
     if (!at) return;
     out.push({ kind: 'finding', index, step: f.step, severity: f.severity, code: f.code,
       message: `${f.message}${f.step !== null ? ` (step ${f.step})` : ''}`, site: at.site, function: at.fn.name,
-      range: at.range, onCall: at.onCall });
+      range: at.range, onCall: at.onCall, sameAsReview: sameAsReview(at.range, f.code) });
   });
   const seen = new Map<number, number>();
   report.faults.forEach((fault, index) => {
@@ -255,7 +306,8 @@ function diagnostics(binder: Binder, report: Report, groups: Group[], byStep: Ma
     const at = place(g, g?.site ?? stepGroups[0]?.step.site ?? null);
     if (!at) return;
     out.push({ kind: 'fault', index, step: fault.step, severity: 'error', code: `${fault.kind}-fault`,
-      message: `${fault.message} (step ${fault.step})`, site: at.site, function: at.fn.name, range: at.range, onCall: at.onCall });
+      message: `${fault.message} (step ${fault.step})`, site: at.site, function: at.fn.name, range: at.range, onCall: at.onCall,
+      sameAsReview: false });
   });
   return out;
 }

@@ -93,6 +93,30 @@ export interface SourceFinding {
   confidence: 'high' | 'low';
   /** other places that make the finding (the alloc for a wrong free, the attach for a DMA-API call ...) */
   related?: Array<{ range: SourceRange; message: string }>;
+  /** with a scenario run: what the finding does on that run's platform (bind-consequence.ts) */
+  consequence?: string;
+}
+
+/** A line of context for the CLI: a simulated outcome bound to a call, or an event left unbound. */
+export interface SourceNote {
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+  /** outcome, unbound-event ... */
+  code: string;
+}
+
+/** What `--scenario` adds to the analysis of a file. */
+export interface BoundOutcomes {
+  /** simulator findings and faults placed on this file's calls and functions */
+  findings: SourceFinding[];
+  /** parallel to the analysis' findings: the simulated consequence of each review finding, or null */
+  consequences?: Array<string | null>;
+  /** outcome lines, printed after the findings */
+  notes: SourceNote[];
+  /** extra members of the --json output */
+  json?: Record<string, unknown>;
 }
 
 export interface Analysis {
@@ -113,8 +137,8 @@ export interface AnalyzeOptions {
 
 /**
  * Hook for `iommu-lens annotate FILE.c --scenario S`: run scenario S and turn its outcomes (findings,
- * faults) whose `site:` names a function of this file into source findings placed on that function.
- * Supplied later by the simulator side; the annotate command works without it.
+ * faults, the calls it made) whose `site:` names this file into source findings and notes. The CLI
+ * supplies it (simulator/cli.ts); the annotate command works without it.
  */
 export type BindOutcomes = (analysis: Analysis, scenarioPath: string, scenarioText: string) =>
-  Promise<SourceFinding[]> | SourceFinding[];
+  Promise<SourceFinding[] | BoundOutcomes> | SourceFinding[] | BoundOutcomes;

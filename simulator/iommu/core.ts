@@ -101,8 +101,9 @@ function groupFor(k: Kernel, dev: Device, inst: IommuInstance): Group | Refusal 
 /** Switches a group to a domain: every device's streams now translate through it. */
 function setGroupDomain(k: Kernel, g: Group, d: Domain, dev?: Device): void {
   const old = g.domain;
-  if (old === d) return;
-  if (old) {
+  // A device joining a group that already has a domain is attached to it too (iommu_group_add_device).
+  if (old === d && !dev) return;
+  if (old && old !== d) {
     old.groups.delete(g.id);
     // Streams now point elsewhere: the old domain's cached translations for them are dropped.
     old.iommu.model.flushAll(old.iommu.iotlb, old, 'domain switch');

@@ -14,7 +14,7 @@ export interface ValidateCtx {
   /** on an unknown reference only: where a later step binds the name ("line 57"), if one does */
   laterBinding?: (name: string) => string | undefined;
   /** tables that let a million steps share their strings and parsed references */
-  shared?: { strings: ShareTable<string>; refs: ShareTable<{ text: string; terms: RefExpr['terms'] }> };
+  shared?: SharedValues;
   /** where the positions of references go (see positions.ts); without it each RefExpr gets a SourcePos */
   refPositions?: PosTable;
 }
@@ -83,14 +83,17 @@ export function refValue(node: YScalar, cx: ValidateCtx, prefix: string, key = '
     const e = parseRefExpr(node.text, pos);
     if (e instanceof BadValue) throw new ScenarioError(pos, e.message);
     shared = { text: e.text, terms: e.terms };
-    if (cx.shared?.refs.wants()) {
-      for (const t of e.terms) {
-        if (t.ref) Object.freeze(t.ref.path);
-        Object.freeze(t.ref);
-        Object.freeze(t);
+    if (cx.shared) {
+      // Field paths repeat even when the names do not ($b17.paddr, $b18.paddr): share them.
+      for (const t of e.terms) if (t.ref && t.ref.path.length) t.ref.path = cx.shared.path(t.ref.path);
+      if (cx.shared.refs.wants()) {
+        for (const t of e.terms) {
+          Object.freeze(t.ref);
+          Object.freeze(t);
+        }
+        Object.freeze(e.terms);
+        cx.shared.refs.set(shared.text, shared);
       }
-      Object.freeze(e.terms);
-      cx.shared.refs.set(shared.text, shared);
     }
   }
   for (const t of shared.terms) {
@@ -98,6 +101,25 @@ export function refValue(node: YScalar, cx: ValidateCtx, prefix: string, key = '
   }
   if (cx.refPositions) return new LoadedRef(shared.text, shared.terms, cx.refPositions, cx.refPositions.add(node.line, node.col));
   return { kind: 'expr', text: shared.text, terms: shared.terms, pos: posAt(cx, node.line, node.col) };
+}
+
+/** What a million steps can share instead of each holding a copy. */
+export class SharedValues {
+  readonly strings = new ShareTable<string>();
+  readonly refs = new ShareTable<{ text: string; terms: RefExpr['terms'] }>();
+  private readonly paths = new Map<string, Array<string | number>>();
+
+  /** One frozen array per distinct field path (['paddr'], ['entries', 1, 'dma']). */
+  path(p: Array<string | number>): Array<string | number> {
+    const key = p.join('\u0000');
+    let shared = this.paths.get(key);
+    if (!shared) {
+      if (this.paths.size >= 10_000) return p;
+      shared = Object.freeze(p) as Array<string | number>;
+      this.paths.set(key, shared);
+    }
+    return shared;
+  }
 }
 
 /**

@@ -3,7 +3,11 @@
 //
 // Pipeline: text -> tree with positions (yaml-tree.ts) -> platform (platform-loader.ts), kernel
 // (kernel-loader.ts), steps with their arguments checked against the op schemas (steps-loader.ts).
-import { readFileSync } from 'node:fs';
+// Million-step files: the fast parser hands each step to the steps builder as soon as it is parsed, and
+// steps keep their positions in a compact table (positions.ts), so little is left for the GC to copy.
+// Steps, expectations and references are therefore class instances whose `pos`/`argPos`/`keyPos` are
+// getters; JSON.stringify includes them (toJSON), but `{ ...step }` does not.
+import { readFileSync, statSync } from 'node:fs';
 import './schemas';
 import { Scenario, ScenarioError } from './types';
 import { ValidateCtx, expectMap, expectScalar, fail, unknownKey } from './args';
@@ -12,7 +16,8 @@ import { applyKernel, defaultKernel, jsToTree } from './kernel-loader';
 import { Rebinding, StepsBuilder } from './steps-loader';
 import { checkNoNul, decodeScenarioBytes } from './source-text';
 import { parseTree } from './yaml-tree';
-import { YEntry } from './yaml-nodes';
+import { YEntry, YNode } from './yaml-nodes';
+import { LIMITS, LIMITS_DOC, fileTooLarge } from '../limits';
 
 export { BadValue, MAX_EXACT, parseLiteral, parseRefExpr, parseValueExpr, refText, resolveExpr, resolveRef } from './values';
 export type { LiteralOptions } from './values';
@@ -29,10 +34,16 @@ const TOP_KEYS = ['name', 'description', 'platform', 'kernel', 'devices', 'steps
 
 /** Parse and validate a scenario. `file` is the name errors carry. Throws ScenarioError. */
 export function loadScenario(text: string, file: string): LoadedScenario {
+  const tooLarge = fileTooLarge('scenario text', text.length, 'scenarioBytes');
+  if (tooLarge) throw new ScenarioError({ file, line: 1, col: 1 }, tooLarge);
   checkNoNul(text, file);
   const laterBinding = (name: string, afterLine: number) => findLaterBinding(text, name, afterLine);
   let builder = new StepsBuilder(file, laterBinding);
-  const { root, streamed } = parseTree(text, file, item => builder.add(item));
+  let streamedSteps = 0;
+  const { root, streamed } = parseTree(text, file, item => {
+    if (++streamedSteps > LIMITS.steps) tooManySteps(file, item);
+    builder.add(item);
+  });
   if (!streamed) builder = new StepsBuilder(file, laterBinding);
   if (root === null) {
     throw new ScenarioError({ file, line: 1, col: 1 }, "empty scenario: expected a mapping with 'platform' and 'steps'");
@@ -55,18 +66,30 @@ export function loadScenario(text: string, file: string): LoadedScenario {
   if (top.kernel) applyKernel(kernel, top.kernel.value, file);
   if (top.devices) addDevices(top.devices.value, cx, platform.iommus, platform.devices);
 
-  if (top.steps && (!streamed || top.steps.value.kind !== 'seq')) builder.addAll(top.steps.value);
+  if (top.steps && (!streamed || top.steps.value.kind !== 'seq')) {
+    const steps = top.steps.value;
+    if (steps.kind === 'seq' && steps.items.length > LIMITS.steps) tooManySteps(file, steps.items[LIMITS.steps]);
+    builder.addAll(steps);
+  }
   const scenario: LoadedScenario = { file, name, platform, kernel, steps: builder.steps, rebinds: builder.rebinds };
   if (description !== undefined) scenario.description = description;
   return scenario;
+}
+
+function tooManySteps(file: string, item: YNode): never {
+  throw new ScenarioError({ file, line: item.line, col: item.col },
+    `more than ${LIMITS.steps} steps; split the scenario (simulator limit steps; see ${LIMITS_DOC})`);
 }
 
 /** Read and load a scenario file. Unreadable files are a ScenarioError at 1:1 naming the reason. */
 export function loadScenarioFile(path: string): LoadedScenario {
   let bytes: Uint8Array;
   try {
+    const tooLarge = fileTooLarge('scenario file', statSync(path).size, 'scenarioBytes');
+    if (tooLarge) throw new ScenarioError({ file: path, line: 1, col: 1 }, tooLarge);
     bytes = readFileSync(path);
   } catch (e) {
+    if (e instanceof ScenarioError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'no such file'
       : code === 'EISDIR' ? 'it is a directory'

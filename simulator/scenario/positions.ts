@@ -67,6 +67,13 @@ export class KeyPositions {
 
   constructor(private readonly table: PosTable) {}
 
+  /** Start a new object (the collector is reused from step to step). */
+  reset(): this {
+    this.first = -1;
+    this.list = KeyList.EMPTY;
+    return this;
+  }
+
   add(key: string, line: number, col: number): void {
     const i = this.table.add(line, col);
     if (this.first < 0) this.first = i;

@@ -4,7 +4,7 @@
 import { OpSchema, allOpNames, getOpSchema } from './opspec';
 import { ERRNO } from '../core/errno';
 import { ArgValue, ExpectSpec, StepSpec } from './types';
-import { ObjectLabels, ShareTable, ValidateCtx, expectScalar, intern, fail, failKey, typeName, validateObject, validateType } from './args';
+import { ObjectLabels, SharedValues, ValidateCtx, expectScalar, intern, fail, failKey, typeName, validateObject, validateType } from './args';
 import { BadValue, parseLiteral } from './values';
 import { didYouMean, nearest, oneOf } from './suggest';
 import { YEntry, YMap, YNode, YScalar, isNullScalar } from './yaml-nodes';
@@ -42,17 +42,18 @@ export class StepsBuilder {
   private readonly refs = new Map<string, number>();
   private readonly cx: ValidateCtx;
   private meta: MetaNodes = {};
-  private currentMap: YMap | undefined;
   private currentLine = 0;
   private readonly positions: PosTable;
-  private readonly hoist = (key: string, _v: YNode, keyLine: number, keyCol: number): boolean => this.hoistMeta(key, keyLine, keyCol);
+  private readonly argPos: KeyPositions;
+  private readonly hoist = (key: string, value: YNode, keyLine: number, keyCol: number): boolean => this.hoistMeta(key, value, keyLine, keyCol);
 
   /** `laterBinding`: on an unknown reference only, where a later step binds the name ("line 57"). */
   constructor(file: string, laterBinding?: (name: string, afterLine: number) => string | undefined) {
     this.positions = new PosTable(file);
+    this.argPos = new KeyPositions(this.positions);
     this.cx = {
       file, refs: this.refs, laterBinding: laterBinding && (name => laterBinding(name, this.currentLine)),
-      shared: { strings: new ShareTable(), refs: new ShareTable() },
+      shared: new SharedValues(),
       // A table of their own: a step's argument-key positions must stay consecutive in this.positions.
       refPositions: new PosTable(file),
     };
@@ -80,12 +81,13 @@ export class StepsBuilder {
     for (const item of node.items) this.add(item);
   }
 
-  private hoistMeta(key: string, keyLine: number, keyCol: number): boolean {
+  /** `as`, `site` or `expect` written inside the argument map, as in `- kmalloc: { size: 4K, as: buf }`. */
+  private hoistMeta(key: string, value: YNode, keyLine: number, keyCol: number): boolean {
     if (key !== 'as' && key !== 'site' && key !== 'expect') return false;
     if (this.meta[key]) {
       failKey(this.cx, keyLine, keyCol, `'${key}' is given twice for step ${this.steps.length} (inside and outside the arguments)`);
     }
-    this.meta[key] = this.currentMap!.entries.find(e => e.key === key);
+    this.meta[key] = { key, keyLine, keyCol, value };
     return true;
   }
 
@@ -119,7 +121,7 @@ export class StepsBuilder {
     const op = schema.name;
     const positions = this.positions;
     const posIndex = positions.add(opEntry.keyLine, opEntry.keyCol);
-    const argPos = new KeyPositions(positions);
+    const argPos = this.argPos.reset();
     const value = opEntry.value;
     let args: ArgValue;
     if ('scalar' in schema.args) {
@@ -137,7 +139,6 @@ export class StepsBuilder {
       if (value.kind === 'map') map = value;
       else if (isNullScalar(value)) map = new YMap([], opEntry.keyLine, opEntry.keyCol);
       else fail(cx, value, `${op} takes arguments { ${Object.keys(schema.args.object).join(', ')} }, got ${value.kind === 'seq' ? 'a list' : `'${(value as YScalar).text}'`}`);
-      this.currentMap = map;
       args = validateObject(map, schema.args.object, argLabels(schema), cx, this.hoist, argPos, META_KEYS);
     }
     return new LoadedStep(index, op, args,

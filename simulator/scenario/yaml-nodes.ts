@@ -3,6 +3,7 @@
 // the loader decides what a value means from what the user wrote: `0x4000` stays exact, `6.10` stays a
 // version, and 18446744073709551615 is refused instead of silently becoming 18446744073709552000.
 import { ScenarioError } from './types';
+import { LIMITS, LIMITS_DOC } from '../limits';
 
 export class YScalar {
   readonly kind = 'scalar';
@@ -57,4 +58,13 @@ export function checkDuplicateKeys(entries: YEntry[], file: string): void {
 function duplicate(again: YEntry, first: YEntry, file: string): never {
   throw new ScenarioError({ file, line: again.keyLine, col: again.keyCol },
     `duplicate key '${again.key}' (first given at line ${first.keyLine}, column ${first.keyCol})`);
+}
+
+/** The nesting limit, checked by both parsers at the start of each map or list (`level` counts it). */
+export function tooDeep(level: number, file: string, line: number, col: number): void {
+  if (level > LIMITS.nestingDepth) throw new ScenarioError({ file, line, col }, nestingMessage());
+}
+
+export function nestingMessage(): string {
+  return `maps and lists nested more than ${LIMITS.nestingDepth} levels deep (simulator limit nestingDepth; see ${LIMITS_DOC})`;
 }

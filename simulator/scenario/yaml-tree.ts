@@ -5,9 +5,10 @@ import { Document, LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument }
 import type { Node as YamlNode } from 'yaml';
 import { ScenarioError } from './types';
 import { FastYamlUnsupported, parseFastYaml } from './fast-yaml';
-import { YEntry, YMap, YNode, YScalar, YSeq, checkDuplicateKeys } from './yaml-nodes';
+import { YEntry, YMap, YNode, YScalar, YSeq, checkDuplicateKeys, nestingMessage, tooDeep } from './yaml-nodes';
+import { LIMITS, LIMITS_DOC } from '../limits';
 
-/** Files over this size are not handed to the `yaml` package (it needs about a minute and gigabytes there). */
+/** Files over this size are never handed to the `yaml` package: it would take seconds to minutes, or run out of memory. */
 const LARGE_FILE = 2 * 1024 * 1024;
 
 export interface ParsedTree {
@@ -39,6 +40,8 @@ export function parseWithYamlPackage(text: string, file: string): YNode | null {
   const err = doc.errors[0];
   if (err) {
     const { line, col } = lineCounter.linePos(err.pos[0]);
+    // The yaml package reports its own stack overflow on absurd nesting as a syntax error.
+    if (/Maximum call stack size exceeded/.test(err.message)) throw new ScenarioError({ file, line, col }, nestingMessage());
     throw new ScenarioError({ file, line, col }, `YAML syntax: ${err.message.replace(/\s+/g, ' ').trim()}`);
   }
   if (doc.contents === null) return null;
@@ -46,31 +49,47 @@ export function parseWithYamlPackage(text: string, file: string): YNode | null {
 }
 
 class YamlConverter {
+  /** nodes produced by expanding aliases (a "billion laughs" file repeats anchors exponentially) */
+  private aliasNodes = 0;
+  private inAlias = 0;
+  /** resolve() searches the document for the anchor: once per alias node is enough */
+  private readonly targets = new Map<YamlNode, YamlNode | undefined>();
+
   constructor(private readonly doc: Document, private readonly lc: LineCounter, private readonly file: string) {}
 
   private pos(offset: number): { line: number; col: number } {
     return this.lc.linePos(offset);
   }
 
-  convert(node: YamlNode | null, fallbackOffset: number, depth: number): YNode {
-    if (depth > 200) this.fail(fallbackOffset, 'document nested too deeply (or a recursive alias)');
+  /** `level`: maps and lists around this node (a map or list here is at level + 1). */
+  convert(node: YamlNode | null, fallbackOffset: number, level: number): YNode {
+    if (this.inAlias > 0 && ++this.aliasNodes > LIMITS.aliasNodes) {
+      this.fail(fallbackOffset, `aliases expand to more than ${LIMITS.aliasNodes} nodes (simulator limit aliasNodes; see ${LIMITS_DOC})`);
+    }
     if (node === null || node === undefined) {
       const p = this.pos(fallbackOffset);
       return new YScalar('', true, p.line, p.col);
     }
     const start = node.range ? node.range[0] : fallbackOffset;
     if (isAlias(node)) {
-      const target = node.resolve(this.doc);
+      if (!this.targets.has(node)) this.targets.set(node, node.resolve(this.doc) as YamlNode | undefined);
+      const target = this.targets.get(node);
       if (!target) this.fail(start, `unknown alias '*${node.source}'`);
-      return this.convert(target as YamlNode, start, depth + 1);
+      this.inAlias++;
+      try {
+        return this.convert(target as YamlNode, start, level);
+      } finally {
+        this.inAlias--;
+      }
     }
     const p = this.pos(start);
     if (isScalar(node)) {
       if (node.type === 'PLAIN') return new YScalar(String(node.source ?? ''), true, p.line, p.col);
       return new YScalar(String(node.value ?? ''), false, p.line, p.col);
     }
+    if (isSeq(node) || isMap(node)) tooDeep(level + 1, this.file, p.line, p.col);
     if (isSeq(node)) {
-      return new YSeq(node.items.map(item => this.convert(item as YamlNode, start, depth + 1)), p.line, p.col);
+      return new YSeq(node.items.map(item => this.convert(item as YamlNode, start, level + 1)), p.line, p.col);
     }
     if (isMap(node)) {
       const entries: YEntry[] = [];
@@ -80,7 +99,7 @@ class YamlConverter {
         if (!isScalar(key)) this.fail(keyOffset, 'keys must be plain names, not lists or mappings');
         const kp = this.pos(keyOffset);
         const keyText = key.type === 'PLAIN' ? String(key.source ?? '') : String(key.value ?? '');
-        let value = this.convert(pair.value as YamlNode | null, keyOffset, depth + 1);
+        let value = this.convert(pair.value as YamlNode | null, keyOffset, level + 1);
         // A missing value points at its key, as in the fast parser.
         if (value.kind === 'scalar' && value.plain && value.text === '') value = new YScalar('', true, kp.line, kp.col);
         entries.push({ key: keyText, keyLine: kp.line, keyCol: kp.col, value });

@@ -3,7 +3,8 @@
 // end of the trace — a handle never unmapped is what a driver leaks.
 import { errnoFromNumber } from '../core/errno';
 import { hex } from '../core/format';
-import type { DmaBody } from './import-body';
+import type { ReportStep } from '../report/types';
+import { Cursor, parseDmaBody, type DmaBody } from './import-body';
 import type { DmaBinding } from './import-model';
 
 export type DmaRole = 'map' | 'unmap' | 'error' | 'other';
@@ -22,12 +23,15 @@ export function dmaRole(name: string): DmaRole {
 
 /**
  * The IOVA range(s) a DMA call names, for binding the IOMMU events before it: one range for single
- * buffers, one per entry for scatterlists, none (bind all) for dma_unmap_sg and the error events.
+ * buffers, one per entry for scatterlists, none (bind all) for dma_unmap_sg, truncated lists and the
+ * error events.
  */
 export function setDmaRange(bind: DmaBinding, name: string, b: DmaBody): void {
   bind.ranges = null;
   bind.all = false;
-  if (name === 'dma_map_sg' && b.dmaAddrs && b.sizes) bind.ranges = b.dmaAddrs.map((a, i) => [a, a + b.sizes![i]]);
+  // a list longer than DMA_TRACE_MAX_ENTRIES prints only its first entries: bind everything pending
+  if (name === 'dma_map_sg' && b.truncated) bind.all = true;
+  else if (name === 'dma_map_sg' && b.dmaAddrs && b.sizes) bind.ranges = b.dmaAddrs.map((a, i) => [a, a + b.sizes![i]]);
   else if (b.dma !== undefined && b.size !== undefined && dmaRole(name) !== 'error') {
     bind.lo = b.dma;
     bind.hi = b.dma + b.size;
@@ -59,44 +63,57 @@ export interface DmaHandle {
   line: number;
 }
 
-/** Live DMA-API handles by device, then by address; O(1) per event, no key strings built. */
-export class DmaHandles {
-  private live = new Map<string, Map<number, DmaHandle>>();
-  private sg = new Map<string, Map<number, DmaHandle>>();
+/** Map keys for addresses: offset so that 32-bit DMA addresses are small integers, not boxed doubles. */
+const KEY_BIAS = 2 ** 31;
 
-  private table(byDev: Map<string, Map<number, DmaHandle>>, dev: string): Map<number, DmaHandle> {
+/**
+ * Live DMA-API handles by device, then by address, each remembered as the step that created it (its
+ * details are read back from that step's text for the few still live at the end); O(1) per event.
+ */
+export class DmaHandles {
+  private live = new Map<string, Map<number, number>>();
+  private sg = new Map<string, Map<number, number>>();
+
+  private table(byDev: Map<string, Map<number, number>>, dev: string): Map<number, number> {
     let t = byDev.get(dev);
     if (!t) byDev.set(dev, (t = new Map()));
     return t;
   }
 
   /** Records a map/alloc or drops an unmap/free; returns false when an unmap names no live handle. */
-  update(dev: string, name: string, b: DmaBody, line: number): boolean {
+  update(dev: string, name: string, b: DmaBody, step: number): boolean {
     const role = dmaRole(name);
     if (role !== 'map' && role !== 'unmap') return true;
     if (b.mappingError) return true;
     // sg lists are freed by their physical addresses (dma_unmap_sg prints no DMA address)
     const isSg = name === 'dma_map_sg' || name === 'dma_unmap_sg';
-    const key = isSg ? b.physAddrs?.[0] : b.dma;
-    if (key === undefined) return role === 'map';
+    const addr = isSg ? b.physAddrs?.[0] : b.dma;
+    if (addr === undefined) return role === 'map';
     const table = this.table(isSg ? this.sg : this.live, dev);
-    if (role === 'unmap') return table.delete(key);
+    if (role === 'unmap') return table.delete(addr - KEY_BIAS);
     if (name.startsWith('dma_alloc') && !b.dma) return true;          // failed allocation traces dma_addr=0
-    let size = b.size ?? 0;
-    if (isSg) {
-      size = 0;
-      for (const x of b.sizes ?? []) size += x;
-    }
-    table.set(key, {
-      dev, event: name, dma: b.dma ?? b.dmaAddrs?.[0] ?? null, size,
-      phys: b.phys ?? b.physAddrs?.[0] ?? null, dir: b.dir ?? null, line,
-    });
+    table.set(addr - KEY_BIAS, step);
     return true;
   }
 
-  list(): DmaHandle[] {
+  /** The handles still live, oldest first, read back from the steps that created them. */
+  list(steps: ReportStep[]): DmaHandle[] {
     const out: DmaHandle[] = [];
-    for (const byDev of [this.live, this.sg]) for (const t of byDev.values()) out.push(...t.values());
+    const c = new Cursor('');
+    for (const byDev of [this.live, this.sg]) {
+      for (const t of byDev.values()) {
+        for (const i of t.values()) {
+          const step = steps[i];
+          const b = parseDmaBody(c.reset(String(step.events[0].text)));
+          let size = b.size ?? 0;
+          if (step.op === 'dma_map_sg') size = (b.sizes ?? []).reduce((x, y) => x + y, 0);
+          out.push({
+            dev: b.dev, event: step.op, dma: b.dma ?? b.dmaAddrs?.[0] ?? null, size,
+            phys: b.phys ?? b.physAddrs?.[0] ?? null, dir: b.dir ?? null, line: step.line ?? 0,
+          });
+        }
+      }
+    }
     return out.sort((a, b) => a.line - b.line);
   }
 }

@@ -96,7 +96,23 @@ function lastIndexIn(text: string, c: number, from: number, to: number): number 
  * ":". COMM may hold spaces and dashes; the CPU bracket anchors the parse, and lies within the first
  * CONTEXT_WINDOW characters (COMM is at most 15 characters).
  */
-export function classifyRange(text: string, from: number, to: number, scratch?: EventLine): TraceLine {
+/**
+ * Where the next " [" of a text is, remembered between lines: indexOf may run past the current line,
+ * and remembering what it found keeps a text with few brackets from being rescanned line after line.
+ */
+export class BracketFinder {
+  private from = 0;
+  private at = -2;            // -2: nothing cached
+  constructor(readonly text: string) {}
+  next(i: number): number {
+    if (this.at !== -2 && this.from <= i && (this.at >= i || this.at === -1)) return this.at;
+    this.from = i;
+    this.at = this.text.indexOf(' [', i);
+    return this.at;
+  }
+}
+
+export function classifyRange(text: string, from: number, to: number, scratch?: EventLine, brackets = new BracketFinder(text)): TraceLine {
   let i = from;
   while (i < to && isSpace(text.charCodeAt(i))) i++;
   if (i === to) return { kind: 'quiet', blank: true };
@@ -111,8 +127,7 @@ export function classifyRange(text: string, from: number, to: number, scratch?: 
     if (TRACE_CMD_HEADER.test(line)) return { kind: 'quiet', format: 'trace-cmd' };
   }
   const limit = Math.min(to - 1, i + CONTEXT_WINDOW);
-  for (let open = i; open < limit; open++) {
-    if (text.charCodeAt(open) !== SPACE || text.charCodeAt(open + 1) !== 91 /* [ */) continue;
+  for (let open = brackets.next(i); open >= 0 && open < limit; open = brackets.next(open + 1)) {
     let close = open + 2;
     while (close < to && close - open < 12 && isDigit(text.charCodeAt(close))) close++;
     if (text.charCodeAt(close) !== 93 /* ] */ || close >= to - 1 || !isSpace(text.charCodeAt(close + 1))) continue;

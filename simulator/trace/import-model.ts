@@ -18,7 +18,7 @@ import { IovaTree } from './import-iova-tree';
 
 export interface DomainState {
   id: string;
-  type: string;                   // "unknown" unless deduced (DMA)
+  type: string;                   // "unknown" unless deduced: DMA (explained by DMA calls), UNMANAGED (driver's own)
   devices: Set<string>;
   live: IovaTree;
   defaultOf: number | null;       // group whose default domain this is (first attach after add_device_to_group)
@@ -70,6 +70,8 @@ export interface IommuOp {
 
 const MAX_PENDING_PER_CONTEXT = 4096;
 const MAX_GRANULE = 65536;
+const MIN_GRANULE = 4096;
+const KEY_BIAS = 2 ** 31;
 
 function alignCap(x: number, cap: number): number {
   let a = cap;
@@ -86,8 +88,10 @@ export class TraceModel {
   private lastAttached: DomainState | null = null;
   private lastDriverOwned: DomainState | null = null;
   private unattributed: DomainState | null = null;
+  /** domain that last mapped each IOVA (keys biased by 2^31: 32-bit IOVAs stay small integers) */
   private lastMapAt = new Map<number, DomainState>();
   private pending = new Map<number, IommuOp[]>();
+  private pool: IommuOp[] = [];
   /** contexts with a non-empty queue */
   private waiting = 0;
   private attachBatch: { group: number; domain: DomainState; devices: Set<string> } | null = null;
@@ -114,9 +118,9 @@ export class TraceModel {
     return g;
   }
 
-  private newDomain(line: number, preTrace: boolean): DomainState {
+  private newDomain(line: number, preTrace: boolean, id = `d${this.domains.length + 1 - (this.unattributed ? 1 : 0)}`): DomainState {
     const d: DomainState = {
-      id: `d${this.domains.length + 1}`, type: 'unknown', devices: new Set(), live: new IovaTree(),
+      id, type: 'unknown', devices: new Set(), live: new IovaTree(),
       defaultOf: null, preTrace, line, align: MAX_GRANULE, maps: 0,
     };
     this.domains.push(d);
@@ -205,6 +209,19 @@ export class TraceModel {
     return g?.defaultDomain ?? this.domainOf(dev);
   }
 
+  /** A pending map/unmap record; records are recycled once applied (a big trace has one per event). */
+  op(kind: 'map' | 'unmap', line: number, pid: number, step: ReportStep, ev: ReportEvent, iova: number, size: number, paddr: number, unmapped: number): IommuOp {
+    const o = this.pool.pop();
+    if (!o) return { kind, line, pid, step, ev, iova, size, paddr, unmapped };
+    o.kind = kind; o.line = line; o.pid = pid; o.step = step; o.ev = ev;
+    o.iova = iova; o.size = size; o.paddr = paddr; o.unmapped = unmapped;
+    return o;
+  }
+
+  private recycle(o: IommuOp): void {
+    if (this.pool.length < 4096) this.pool.push(o);
+  }
+
   /** Queues a map/unmap until its context shows which device it was for. */
   queue(op: IommuOp, ctx: number): void {
     let q = this.pending.get(ctx);
@@ -230,8 +247,8 @@ export class TraceModel {
         if (d.type === 'unknown') d.type = 'DMA';
         op.ev.via_step = bind.step;
         op.ev.via_device = bind.dev.name;
-        this.apply(op, d, 'dma-call', bind);
         this.checkActiveDomain(bind.dev, d, op, bind.name);
+        this.apply(op, d, 'dma-call', bind);          // recycles op
       } else this.applyFallback(op);
     }
     q.length = 0;                 // the context's queue is kept, empty, for its next events
@@ -255,7 +272,7 @@ export class TraceModel {
         const d = this.domainOf(td);
         if (d.live.contains(op.iova)) return this.apply(op, d, 'task-device');
       }
-      const owner = this.lastMapAt.get(op.iova);
+      const owner = this.lastMapAt.get(op.iova - KEY_BIAS);
       if (owner?.live.contains(op.iova)) return this.apply(op, owner, 'iova-owner');
       if (this.lastDriverOwned?.live.contains(op.iova)) return this.apply(op, this.lastDriverOwned, 'driver-owned');
       if (this.lastAttached?.live.contains(op.iova)) return this.apply(op, this.lastAttached, 'last-attached');
@@ -264,20 +281,20 @@ export class TraceModel {
     const owned = this.lastDriverOwned;
     if (owned && owned.devices.size) return this.apply(op, owned, 'driver-owned');
     if (this.lastAttached) return this.apply(op, this.lastAttached, 'last-attached');
-    if (!this.unattributed) {
-      this.unattributed = this.newDomain(op.line, true);
-      this.unattributed.id = 'unattributed';
-    }
+    this.unattributed ??= this.newDomain(op.line, true, 'unattributed');
     this.apply(op, this.unattributed, 'unattributed');
   }
 
   private apply(op: IommuOp, d: DomainState, via: Via, bind?: DmaBinding): void {
     op.ev.domain = d.id;
     op.ev.via = via;
-    if (op.kind === 'unmap') return this.applyUnmap(op, d);
-    // a driver's own iommu_map into a domain it attached in place of the default one
-    if (!bind && d.type === 'unknown' && d.defaultOf === null && this.isDriverOwned(d)) d.type = 'UNMANAGED';
-    this.applyMap(op, d, bind);
+    if (op.kind === 'unmap') this.applyUnmap(op, d);
+    else {
+      // a driver's own iommu_map into a domain it attached in place of the default one
+      if (!bind && d.type === 'unknown' && d.defaultOf === null && this.isDriverOwned(d)) d.type = 'UNMANAGED';
+      this.applyMap(op, d, bind);
+    }
+    this.recycle(op);
   }
 
   private isDriverOwned(d: DomainState): boolean {
@@ -304,9 +321,12 @@ export class TraceModel {
       });
     }
     d.live.insert(op.iova, end, op.paddr, op.line, bind ? bind.step : -1, bind ? bind.dev.name : null, bind?.requested);
-    this.lastMapAt.set(op.iova, d);
+    this.lastMapAt.set(op.iova - KEY_BIAS, d);
     d.maps++;
-    d.align = Math.min(d.align, alignCap(op.iova, d.align), alignCap(op.paddr, d.align), alignCap(op.size, d.align));
+    // no IOMMU maps below 4K: once the bound reaches 4K it cannot move
+    if (d.align > MIN_GRANULE) {
+      d.align = Math.min(d.align, alignCap(op.iova, d.align), alignCap(op.paddr, d.align), alignCap(op.size, d.align));
+    }
   }
 
   /**

@@ -2,6 +2,7 @@
 // Report snapshot a simulated run produces, so the tree, the map and source annotations can show a real
 // machine's IOMMU state. Bad lines are skipped and listed, never fatal; addresses the simulator's number
 // type cannot hold exactly (>= 2^53) are refused, never rounded.
+import type { Finding } from '../core/events';
 import type { Report, ReportEvent, ReportFault, ReportStep } from '../report/types';
 import {
   BodyError, Cursor, DMA_EVENTS, emptyDmaBody, type FaultBody, checkDmaBody, parseDeviceBody, parseDmaBody, parseFaultBody, parseGroupBody,
@@ -9,7 +10,7 @@ import {
 } from './import-body';
 import { hex, hexPad } from '../core/format';
 import { DmaHandles, dmaResult, dmaRole, setDmaRange, type DmaHandle } from './import-dma';
-import { classifyRange, newEventLine, siteOf, type EventLine, type StackFrame } from './import-line';
+import { BracketFinder, classifyRange, newEventLine, siteOf, type EventLine, type StackFrame } from './import-line';
 import { TraceModel, type DeviceState, type DmaBinding } from './import-model';
 import { buildReport } from './import-report';
 
@@ -40,6 +41,12 @@ export interface ImportResult {
   events: number;
   format: 'ftrace' | 'trace-cmd' | 'unknown';
 }
+
+/**
+ * Imported steps raise no findings of their own (trace findings are report-wide), and a report is a
+ * read-only snapshot: they all share this frozen empty list rather than a million empty arrays.
+ */
+const NO_FINDINGS = Object.freeze([]) as unknown as Finding[];
 
 const IOMMU_EVENTS = new Set([
   'add_device_to_group', 'remove_device_from_group', 'attach_device_to_domain', 'detach_device_from_domain',
@@ -83,7 +90,11 @@ class Importer {
   private frameStep: ReportStep | null = null;
   private frameStack: TraceStack | null = null;
 
-  constructor(private maxListed: number) {}
+  private readonly brackets: BracketFinder;
+
+  constructor(readonly text: string, private maxListed: number) {
+    this.brackets = new BracketFinder(text);
+  }
 
   skip(line: number, col: number | undefined, reason: string): void {
     this.skippedCount++;
@@ -92,8 +103,8 @@ class Importer {
   }
 
   /** Line n is text[from, to). */
-  line(text: string, from: number, to: number, n: number): void {
-    const t = classifyRange(text, from, to, this.scratchLine);
+  line(from: number, to: number, n: number): void {
+    const t = classifyRange(this.text, from, to, this.scratchLine, this.brackets);
     switch (t.kind) {
       case 'quiet':
         if (t.format && this.format === 'unknown') this.format = t.format;
@@ -151,7 +162,7 @@ class Importer {
         domain: undefined, via: undefined, via_step: undefined, via_device: undefined,
       }
       : { kind: 'tracepoint', name: t.name, text: t.body, task: t.task, pid: t.pid, cpu: t.cpu, ts: t.ts };
-    const step: ReportStep = { index: this.steps.length, op: t.name, site: null, result, events: [ev], findings: [], line: n };
+    const step: ReportStep = { index: this.steps.length, op: t.name, site: null, result, events: [ev], findings: NO_FINDINGS, line: n };
     this.steps.push(step);
     this.frameStep = step;
     this.frameStack = null;
@@ -169,14 +180,14 @@ class Importer {
         const b = parseMapBody(c, this.scratchMap);
         const step = this.newStep(t, n, 0, true);
         const ev = step.events[0];
-        m.queue({ kind: 'map', line: n, pid: t.pid, step, ev, iova: b.iova, size: b.size, paddr: b.paddr, unmapped: 0 }, ctx);
+        m.queue(m.op('map', n, t.pid, step, ev, b.iova, b.size, b.paddr, 0), ctx);
         return;
       }
       case 'unmap': {
         const b = parseUnmapBody(c, this.scratchUnmap);
         const step = this.newStep(t, n, b.unmapped, true);
         const ev = step.events[0];
-        m.queue({ kind: 'unmap', line: n, pid: t.pid, step, ev, iova: b.iova, size: b.size, paddr: 0, unmapped: b.unmapped }, ctx);
+        m.queue(m.op('unmap', n, t.pid, step, ev, b.iova, b.size, 0, b.unmapped), ctx);
         return;
       }
       case 'add_device_to_group':
@@ -223,7 +234,6 @@ class Importer {
         const step = this.newStep(t, n, dmaResult(name, b));
         const ev = step.events[0];
         const dev = m.device(b.dev, n);
-        m.noteTask(t.pid, dev);
         const role = dmaRole(name);
         if (role === 'other') m.settle(ctx);
         else {
@@ -236,7 +246,8 @@ class Importer {
           setDmaRange(bind, name, b);
           m.settle(ctx, bind);
         }
-        if (!this.handles.update(dev.name, name, b, n)) ev.unknown_handle = true;
+        m.noteTask(t.pid, dev);                       // after: what was pending predates this call
+        if (!this.handles.update(dev.name, name, b, step.index)) ev.unknown_handle = true;
       }
     }
   }
@@ -244,7 +255,7 @@ class Importer {
 
 export function importTrace(text: string, file: string, opts: ImportOptions = {}): ImportResult {
   const maxLen = opts.maxLineLength ?? 16384;
-  const imp = new Importer(opts.maxSkippedListed ?? 10000);
+  const imp = new Importer(text, opts.maxSkippedListed ?? 10000);
   let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let n = 0;
   while (pos < text.length) {
@@ -253,7 +264,7 @@ export function importTrace(text: string, file: string, opts: ImportOptions = {}
     n++;
     const len = nl - pos;
     if (len > maxLen) imp.skip(n, undefined, `line is ${len} characters long (limit ${maxLen}); not parsed`);
-    else imp.line(text, pos, nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl, n);
+    else imp.line(pos, nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl, n);
     pos = nl + 1;
   }
   imp.model.settleAll();
@@ -268,9 +279,10 @@ export function importTrace(text: string, file: string, opts: ImportOptions = {}
     const via = step.events[0].via_step;
     if (step.site === null && typeof via === 'number') step.site = imp.steps[via].site;
   }
-  const report = buildReport(file, imp.model, imp.steps, imp.faults, imp.handles.list());
+  const dmaHandles = imp.handles.list(imp.steps);
+  const report = buildReport(file, imp.model, imp.steps, imp.faults, dmaHandles);
   return {
     report, skipped: imp.skipped, skippedCount: imp.skippedCount, ignored: imp.ignored, lost: imp.lost,
-    stacks: imp.stacks, dmaHandles: imp.handles.list(), lines: n, events: imp.steps.length, format: imp.format,
+    stacks: imp.stacks, dmaHandles, lines: n, events: imp.steps.length, format: imp.format,
   };
 }

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import util from 'node:util';
 import { chromium } from 'playwright-core';
-import { CHROMIUM, CHROMIUM_ARGS, ROOT, startCodeServer as startServer, workbenchUrl as urlFor } from '../../scripts/code-server.mjs';
+import { CHROMIUM, CHROMIUM_ARGS, QUIET_SETTINGS, ROOT, startCodeServer as startServer, workbenchUrl as urlFor } from '../../scripts/code-server.mjs';
 
 export { ROOT, VSCODE_DIR } from '../../scripts/code-server.mjs';
 export const SCREENSHOTS = process.env.SCREENSHOT_DIR || path.join(ROOT, 'test-results/screenshots');
@@ -28,7 +28,8 @@ export async function startCodeServer() {
   fs.cpSync(path.join(ROOT, 'test/e2e/workspace'), path.join(workspace, 'e2e'), { recursive: true });
   let server;
   try {
-    server = await startServer({ stateDir: tmp });
+    // Dark Modern, VS Code's default theme, rather than the browser's light preference: what most users see
+    server = await startServer({ stateDir: tmp, settings: { ...QUIET_SETTINGS, 'workbench.colorTheme': 'Default Dark Modern' } });
   } catch (e) {
     if (!process.env.KEEP_TMP) fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
@@ -67,6 +68,11 @@ export async function runCommand(page, title) {
   await input.fill('>' + title);
   await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 15000 });
   await page.keyboard.press('Enter');
+}
+
+/** Hides the bottom panel (Problems, Output ...) when it shows; the command is not offered while it is hidden. */
+export async function hidePanel(page) {
+  if (await page.locator('#workbench\\.parts\\.panel').isVisible()) await runCommand(page, 'View: Hide Panel');
 }
 
 /** Ctrl+P, type the file name, Enter; resolves when an editor shows TEXT (a string from the file). */

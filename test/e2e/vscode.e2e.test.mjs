@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import {
-  ROOT, launchBrowser, mapPoint, openFile, openWorkbench, readmeScreenshot, runCommand, runExtensionHostTests, screenshot,
+  ROOT, hidePanel, launchBrowser, mapPoint, openFile, openWorkbench, readmeScreenshot, runCommand, runExtensionHostTests, screenshot,
   sidebarRows, startCodeServer, waitForMap, webviewFrame, widenSidebar,
 } from './harness.mjs';
 
@@ -154,6 +154,7 @@ test('UI: the address map draws the exposure and the fault of a DMA run; a click
   const faultIova = Number(BigInt(report.faults[0].iova));
 
   await runCommand(page, 'View: Close All Editors');
+  await hidePanel(page);
   await openFile(page, MAP_EXAMPLE, 'steps:');
   await runCommand(page, 'IOMMU Lens: Run Scenario');
   const mappings = report.domains.reduce((a, d) => a + d.mappings.length, 0);
@@ -176,25 +177,13 @@ test('UI: the address map draws the exposure and the fault of a DMA run; a click
   assert.equal(await map.locator('.domain-select').evaluate(e => e.value), domain.id);
   await screenshot(page, 'map-1-exposure-fault');
 
-  // hover the exposed mapping: the tooltip says what the device can reach beyond the buffer
-  const at = await mapPoint(page, Number(BigInt(exposed.iova)));
-  await page.mouse.move(at.x, at.y);
-  const tooltip = map.locator('.tooltip:not([hidden])');
-  await tooltip.waitFor({ timeout: 10000 });
-  const tip = await tooltip.innerText();
-  assert.match(tip, new RegExp(exposed.iova.replace(/^0x/, '')), tip);
-  assert.match(tip, /expos/i, tip);
-  await screenshot(page, 'map-2-tooltip');
-  await readmeScreenshot(page, 'map');
-
-  // click it: the tree selects the mapping, the source opens at the site, the walk panel lists the raw PTEs
-  await page.mouse.click(at.x, at.y);
-  const selected = page.locator('#workbench\\.parts\\.sidebar .monaco-list-row.selected', { hasText: mappingLabel(exposed) });
-  await selected.first().waitFor({ timeout: 15000 });
-  await page.locator('.tab', { hasText: 'nic_main.c' }).first().waitFor({ timeout: 15000 });
-  await page.locator('.editor-instance .view-lines', { hasText: 'nic_xmit_hdr' }).first().waitFor({ timeout: 15000 });
+  // walk the exposed IOVA from the toolbar: one row per level with the raw descriptor, the leaf holding the page
+  const exposedIova = Number(BigInt(exposed.iova));
+  await map.locator('.walk-field input').fill(exposed.iova);
+  await map.locator('.walk-field input').press('Enter');
   const walk = map.locator('.walk-table');
   await walk.waitFor({ timeout: 15000 });
+  assert.match(await map.locator('.walk-panel h3').innerText(), new RegExp(`${exposedIova.toString(16)}$`));
   const walkRows = await walk.locator('tr').allInnerTexts();
   assert.equal(walkRows.length, 1 + 4, `arm-lpae-s1-4k walks four levels for a 48-bit IOVA: ${JSON.stringify(walkRows)}`);
   const ptes = await walk.locator('td.mono:nth-child(4)').allInnerTexts();
@@ -203,12 +192,76 @@ test('UI: the address map draws the exposure and the fault of a DMA run; a click
   const leafPa = BigInt(ptes[3]) & 0xfffffffff000n;
   assert.equal('0x' + leafPa.toString(16), exposed.paddr, `leaf PTE ${ptes[3]} points at ${exposed.paddr}`);
   assert.match(await map.locator('.walk-panel').innerText(), /translates \(leaf found\)/);
-  await screenshot(page, 'map-3-walk');
+  await page.mouse.move(5, 450);
+  await screenshot(page, 'map-2-walk');
+  await readmeScreenshot(page, 'map');
+
+  // hover the exposed mapping: the tooltip says what the device can reach beyond the buffer
+  const at = await mapPoint(page, exposedIova);
+  await page.mouse.move(at.x, at.y);
+  const tooltip = map.locator('.tooltip:not([hidden])');
+  await tooltip.waitFor({ timeout: 10000 });
+  const tip = await tooltip.innerText();
+  assert.match(tip, new RegExp(exposed.iova.replace(/^0x/, '')), tip);
+  assert.match(tip, /exposed: .* beyond the 512 B asked for/, tip);
+  await screenshot(page, 'map-3-tooltip');
+
+  // click it: the tree selects the mapping, and the source opens at the site beside the map, not over it
+  await page.mouse.click(at.x, at.y);
+  const selected = page.locator('#workbench\\.parts\\.sidebar .monaco-list-row.selected', { hasText: mappingLabel(exposed) });
+  await selected.first().waitFor({ timeout: 15000 });
+  await page.locator('.tab', { hasText: 'nic_main.c' }).first().waitFor({ timeout: 15000 });
+  await page.locator('.editor-instance .view-lines', { hasText: 'nic_xmit_hdr' }).first().waitFor({ timeout: 15000 });
+  await page.locator('.tab.active', { hasText: `Address Map: ${MAP_EXAMPLE}` }).first().waitFor({ timeout: 5000 });
+  assert.equal((await waitForMap(page, { domain: domain.id })).exposureMarkers, stats.exposureMarkers, 'the map stays open');
+  await map.locator('.walk-panel', { hasText: 'translates (leaf found)' }).waitFor({ timeout: 15000 });
+  await screenshot(page, 'map-4-click-source');
 
   // the fault marker: walking its IOVA ends at an invalid entry
   const f = await mapPoint(page, faultIova, 'markers');
   await page.mouse.click(f.x, f.y);
   await map.locator('.walk-panel', { hasText: `translation fault: invalid entry` }).waitFor({ timeout: 15000 });
-  assert.match(await map.locator('.walk-panel h3').innerText(), new RegExp(faultIova.toString(16)));
-  await screenshot(page, 'map-4-fault-walk');
+  assert.match(await map.locator('.walk-panel h3').innerText(), new RegExp(`${faultIova.toString(16)}$`));
+  const fault = page.locator('#workbench\\.parts\\.sidebar .monaco-list-row.selected', { hasText: `translation fault at ${report.faults[0].iova}` });
+  await fault.first().waitFor({ timeout: 15000 });
+  await screenshot(page, 'map-5-fault-walk');
+});
+
+// The C annotations on the seed driver: the APU patch as posted (examples/drivers/apu_gem.c), after its run.
+test('UI: after a run, the driver source shows each call\'s outcome inline and the findings in Problems', { timeout: 120000 }, async () => {
+  const scenario = 'apu-as-posted.iommu.yaml';
+  const report = cliReport(path.join(ROOT, 'examples', scenario));
+  await runCommand(page, 'View: Close All Editors');
+  await openFile(page, scenario, 'steps:');
+  await runCommand(page, 'IOMMU Lens: Run Scenario');
+  const counts = `${plural(report.faults.length, 'fault')} · ${plural(report.findings.length, 'finding')}`;
+  await page.locator('#workbench\\.parts\\.statusbar .statusbar-item', { hasText: counts }).first().waitFor({ timeout: 30000 });
+  await runCommand(page, 'View: Close All Editors');
+  await hidePanel(page);
+  await openFile(page, 'apu_gem.c', 'apu_gem_iommu_map');
+  // the whole width for the source (the inline outcomes trail the lines), on apu_gem_iommu_map() where the review's
+  // flaws sit: the IOVA allocation sized in CPU pages, the per-segment iommu_map loop, the u32 IOVA
+  await page.keyboard.press('Control+B');
+  await page.keyboard.press('Control+G');
+  await page.locator('.quick-input-widget input').first().fill(':160');
+  await page.keyboard.press('Enter');
+  await page.locator('.editor-instance .view-lines', { hasText: 'for_each_sgtable' }).first().waitFor({ timeout: 15000 });
+  // inline outcomes are `after` decorations: CSS ::after content on spans of the line
+  const inline = async () => page.locator('.editor-instance .view-lines span').evaluateAll(spans => spans
+    .map(s => getComputedStyle(s, '::after').content).filter(c => c && c !== 'none' && c !== 'normal'));
+  let texts = [];
+  for (let i = 0; i < 50 && !texts.some(t => /mapped/.test(t)); i++) {
+    await page.waitForTimeout(200);
+    texts = await inline();
+  }
+  assert.ok(texts.some(t => /mapped/.test(t)), `an iommu_map call shows what the run mapped: ${JSON.stringify(texts)}`);
+  await page.keyboard.press('Escape');
+  await page.mouse.move(5, 450);
+  await screenshot(page, '05-annotations');
+  await readmeScreenshot(page, 'annotations');
+  await page.keyboard.press('Control+B');
+  await page.keyboard.press('Control+Shift+M');   // View: Problems
+  const overrun = page.locator('.markers-panel .monaco-list-row', { hasText: 'iova-overrun' }).first();
+  await overrun.waitFor({ timeout: 30000 });
+  await screenshot(page, '05b-annotation-problems');
 });

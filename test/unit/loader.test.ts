@@ -231,6 +231,9 @@ test('references keep their terms and positions; arithmetic with literal terms',
     size: { file: FILE, line: 7, col: 7 }, dir: { file: FILE, line: 8, col: 7 },
   });
   assert.deepEqual(s.steps[0].argPos, { size: { file: FILE, line: 3, col: 16 } });
+  // Positions are kept in a compact table and made on access; JSON still carries them.
+  const json = JSON.parse(JSON.stringify(s.steps[1]));
+  assert.deepEqual([json.pos, json.argPos.paddr, json.args.paddr.pos], [s.steps[1].pos, s.steps[1].argPos.paddr, paddr.pos]);
 });
 
 test('handles accept a $reference or a bare id; sg accepts a list or a handle', () => {

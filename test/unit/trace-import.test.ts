@@ -219,3 +219,27 @@ test('a device removed from its group leaves group and domain; what it left mapp
   assert.deepEqual(r.report.domains.map(d => [d.id, d.devices, d.mappings.length]), [['d1', [], 1]]);
   assert.deepEqual(r.dmaHandles.map(h => [h.dev, h.event, h.line]), [['0000:07:00.0', 'dma_map_phys', 4]]);
 });
+
+test('a truncated dma_map_sg (over 128 entries) still explains every map its call made', () => {
+  const addrs = Array.from({ length: 128 }, (_, i) => `0x${(0x100000 + i * 0x1000).toString(16)}`).join(',');
+  const sizes = Array(128).fill('0x1000').join(',');
+  const text = [
+    '  gpu-3 [001] ..... 1.0: attach_device_to_domain: IOMMU: device=gpu',
+    '  gpu-3 [001] ..... 1.1: map: IOMMU: iova=0x0000000000100000 - 0x0000000000180000 paddr=0x0000000040000000 size=524288',
+    '  gpu-3 [001] ..... 1.2: map: IOMMU: iova=0x0000000000180000 - 0x00000000001c8000 paddr=0x0000000050000000 size=294912',
+    `  gpu-3 [001] ..... 1.3: dma_map_sg: gpu dir=TO_DEVICE nents=128/200 ents=128/200 [TRUNCATED] dma_addrs={${addrs}} sizes={${sizes}} phys_addrs={${addrs}} attrs=`,
+  ].join('\n');
+  const r = importTrace(text, 'sg.trace');
+  assert.equal(r.skippedCount, 0, JSON.stringify(r.skipped));
+  assert.deepEqual(r.report.steps.slice(1, 3).map(s => [s.events[0].via, s.events[0].via_step]), [['dma-call', 3], ['dma-call', 3]]);
+  assert.equal(r.report.steps[3].result, 200, 'dma_map_sg returns the full entry count');
+});
+
+test('a map before any device is known lands in an "unattributed" domain, said so in its event', () => {
+  const r = importTrace([
+    '  a-1 [000] ..... 1.0: map: IOMMU: iova=0x0000000000001000 - 0x0000000000002000 paddr=0x0000000000001000 size=4096',
+    '  a-1 [000] ..... 1.1: attach_device_to_domain: IOMMU: device=x',
+  ].join('\n'), 'early.trace');
+  assert.deepEqual(r.report.domains.map(d => [d.id, d.mappings.length, d.devices]), [['unattributed', 1, []], ['d1', 0, ['x']]]);
+  assert.deepEqual([r.report.steps[0].events[0].domain, r.report.steps[0].events[0].via], ['unattributed', 'unattributed']);
+});

@@ -51,14 +51,17 @@ const devOf = (ctx: OpContext, a: Record<string, any>) => ctx.dev('dev', a.dev);
 const mapped = (r: unknown) => typeof r === 'number' || (typeof r === 'object' && r !== null && ((r as { nents?: number }).nents ?? 1) > 0);
 const fromDevice = (dir: unknown) => dir === 'from_device' || dir === 'bidirectional';
 
-function clean(k: Kernel, dev: Device, ranges: ReadonlyArray<{ paddr: number; len: number }>): void {
-  if (maintenance(k, dev) === 'none' || !k.ext.has('cpu-cache')) return;
-  for (const r of ranges) cleanRange(k, r.paddr, r.len);
+/** True when a DMA API call on `dev` does cache maintenance that the model has to track. */
+function maintained(k: Kernel, dev: Device): boolean {
+  return k.ext.has('cpu-cache') && maintenance(k, dev) !== 'none';
 }
 
-function invalidate(k: Kernel, dev: Device, ranges: ReadonlyArray<{ paddr: number; len: number }>): void {
-  if (maintenance(k, dev) === 'none' || !k.ext.has('cpu-cache')) return;
-  for (const r of ranges) invalidateRange(k, r.paddr, r.len);
+function clean(k: Kernel, dev: Device, ranges: () => ReadonlyArray<{ paddr: number; len: number }>): void {
+  if (maintained(k, dev)) for (const r of ranges()) cleanRange(k, r.paddr, r.len);
+}
+
+function invalidate(k: Kernel, dev: Device, ranges: () => ReadonlyArray<{ paddr: number; len: number }>): void {
+  if (maintained(k, dev)) for (const r of ranges()) invalidateRange(k, r.paddr, r.len);
 }
 
 function sgRanges(v: unknown): Array<{ paddr: number; len: number }> {
@@ -68,23 +71,27 @@ function sgRanges(v: unknown): Array<{ paddr: number; len: number }> {
 
 for (const op of ['dma_map_single', 'dma_map_page']) {
   wrap(op, (ctx, a, r) => {
-    if (!mapped(r)) return;
-    clean(ctx.k, devOf(ctx, a), [{ paddr: a.paddr + (op === 'dma_map_page' ? a.offset ?? 0 : 0), len: a.size }]);
+    if (mapped(r)) clean(ctx.k, devOf(ctx, a), () => [{ paddr: a.paddr + (op === 'dma_map_page' ? a.offset ?? 0 : 0), len: a.size }]);
   });
 }
-wrap('dma_map_sg', (ctx, a, r) => { if (mapped(r)) clean(ctx.k, devOf(ctx, a), sgRanges(a.sg)); });
+wrap('dma_map_sg', (ctx, a, r) => { if (mapped(r)) clean(ctx.k, devOf(ctx, a), () => sgRanges(a.sg)); });
 wrap('dma_sync_single_for_device', (ctx, a) => {
-  if (typeof a.dma === 'number') clean(ctx.k, devOf(ctx, a), physRanges(devOf(ctx, a), a.dma, a.size, true));
+  const dev = devOf(ctx, a);
+  if (typeof a.dma === 'number') clean(ctx.k, dev, () => physRanges(dev, a.dma, a.size, true));
 });
 wrap('dma_sync_single_for_cpu', (ctx, a) => {
-  if (typeof a.dma === 'number' && fromDevice(a.dir)) invalidate(ctx.k, devOf(ctx, a), physRanges(devOf(ctx, a), a.dma, a.size, true));
+  const dev = devOf(ctx, a);
+  if (typeof a.dma === 'number' && fromDevice(a.dir)) invalidate(ctx.k, dev, () => physRanges(dev, a.dma, a.size, true));
 });
 for (const op of ['dma_unmap_single', 'dma_unmap_page']) {
-  // the translation is gone after the unmap: find the pages first
-  wrap(op, (ctx, a, _r, pre) => { if (fromDevice(a.dir)) invalidate(ctx.k, devOf(ctx, a), pre as Array<{ paddr: number; len: number }>); },
-    (ctx, a) => (typeof a.dma === 'number' ? physRanges(devOf(ctx, a), a.dma, a.size, true) : []));
+  // the translation is gone after the unmap: find the pages first (only when someone tracks them)
+  wrap(op, (ctx, a, _r, pre) => { if (pre) invalidate(ctx.k, devOf(ctx, a), () => pre as Array<{ paddr: number; len: number }>); },
+    (ctx, a) => {
+      const dev = devOf(ctx, a);
+      return typeof a.dma === 'number' && fromDevice(a.dir) && maintained(ctx.k, dev) ? physRanges(dev, a.dma, a.size, true) : null;
+    });
 }
-wrap('dma_unmap_sg', (ctx, a) => { if (fromDevice(a.dir)) invalidate(ctx.k, devOf(ctx, a), sgRanges(a.sg)); });
+wrap('dma_unmap_sg', (ctx, a) => { if (fromDevice(a.dir)) invalidate(ctx.k, devOf(ctx, a), () => sgRanges(a.sg)); });
 
 // Coherent allocations for a non-coherent device: arm64 (and DMA ops that remap write-combined) give the CPU an
 // uncached mapping; x86's DMA API hands out ordinary cached memory.

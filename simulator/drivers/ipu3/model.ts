@@ -2,7 +2,6 @@
 // IOMMU half of the driver's own DMA ops): one client, 4 KiB pages, 32-bit IOVA, the L1 table's pfn in
 // REG_L1_PHYS, and whole-TLB invalidation through REG_TLB_INVALIDATE (it cannot invalidate a range). It has
 // no bypass and no fault interrupt: a stray access reads the dummy page, which the simulator reports as a fault.
-import { hex } from '../../core/format';
 import { registerModel } from '../../kernel';
 import { registerModelParams } from '../../platform/registry';
 import { Domain, IOMMU_DOMAIN_DMA, IOMMU_DOMAIN_DMA_FQ } from '../../iommu/domain';
@@ -48,6 +47,5 @@ registerModel('ipu3-mmu', (name, p) => {
     faultMessage: (f) => `${f.access} of unmapped IOVA 0x${f.iova.toString(16).padStart(8, '0')} goes to the dummy page ` +
       `(the IPU3 MMU raises no fault: the imaging unit ${f.access === 'read' ? 'reads garbage' : 'writes into the dummy page'})`,
   };
-  void hex;
   return model;
 });

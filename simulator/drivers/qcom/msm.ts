@@ -99,7 +99,11 @@ registerOpHandler('msm.gem_new', (ctx, a) => {
   return withSite(k, 'msm_gem.c:msm_gem_new', () => {
     if (a.size === 0) return errnoResult('EINVAL');
     const size = alignUp(a.size, k.cfg.page_size);
-    const segs = allocSegments(k, [size], () => `${m.dev.name} msm GEM ${m.nextHandle}`);
+    // shmem pages: taken here in runs of at most the largest buddy block
+    const maxRun = k.cfg.page_size * 2 ** k.mem.buddy.maxOrder;
+    const lens: number[] = [];
+    for (let left = size; left > 0; left -= maxRun) lens.push(Math.min(left, maxRun));
+    const segs = allocSegments(k, lens, i => `${m.dev.name} msm GEM ${m.nextHandle}${lens.length > 1 ? ` pages ${i}` : ''}`);
     if (!segs) return errnoResult('ENOMEM');
     const bo: MsmBo = { handle: m.nextHandle++, size, wc: a.wc !== false, segs, iova: null };
     m.bos.set(bo.handle, bo);
