@@ -11,6 +11,8 @@ const MiB = 1024 * KiB;
 export const LIMITS = {
   /** bytes of a scenario file (a million-step file is about 80 MiB) */
   scenarioBytes: 256 * MiB,
+  /** scenario files larger than this must stay in the fast parser's plain YAML/JSON subset (the `yaml` package is slow) */
+  yamlPackageBytes: 128 * KiB,
   /** steps in one scenario */
   steps: 2_000_000,
   /** nested maps and lists in a scenario file (real scenarios use 6 or 7) */

@@ -12,7 +12,7 @@ import * as dmaApi from '../../simulator/dma/api';
 import * as iommuMapApi from '../../simulator/iommu/map';
 import { DMA_TO_DEVICE } from '../../simulator/dma/state';
 import { PROT_READ, PROT_WRITE } from '../../simulator/iommu/pte-format';
-import { pairedSamples, summarize, sig } from '../lib/stats';
+import { pairedSamples, summarize, sig, type Batch } from '../lib/stats';
 import { measureEach, ran, skipped, type MeasureContext, type Outcome } from '../lib/types';
 import { pteFloor } from './pte-floor';
 
@@ -20,10 +20,11 @@ const SAMPLES = 9;
 const WARMUP = 3;
 const SAMPLE_MS = 150;
 
-function boot(text: string, file: string): Session | string {
+/** A booted session with no bus listener; `trace` as SessionOptions.trace (the CLI records none without --trace). */
+function boot(text: string, file: string, trace: boolean): Session | string {
   let s: Session;
   try {
-    s = loadSession(text, file, { collectEvents: false });
+    s = loadSession(text, file, { collectEvents: false, trace });
     s.runAll();
   } catch (e) {
     return `the setup scenario does not run: ${(e as Error).message.split('\n')[0]}`;
@@ -62,29 +63,34 @@ steps:
     as: buf
 `;
 
-export async function dmaMapUnmap(ctx: MeasureContext): Promise<Outcome> {
+interface Loop {
+  subject: Batch;
+  floor: Batch;
+  k: Kernel;
+  d: Domain;
+  iova: number;
+}
+
+/** Boots the DART scenario and returns the map/unmap loop and its floor, or why it cannot run. */
+function dmaLoop(trace: boolean): Loop | string {
   if (typeof dmaApi.dmaMapSingle !== 'function' || typeof dmaApi.dmaUnmapSingle !== 'function') {
-    return skipped('simulator/dma/api.ts does not export dmaMapSingle / dmaUnmapSingle yet');
+    return 'simulator/dma/api.ts does not export dmaMapSingle / dmaUnmapSingle yet';
   }
-  const s = boot(DMA_SCENARIO, 'bench-dma.iommu.yaml');
-  if (typeof s === 'string') return skipped(s);
+  const s = boot(DMA_SCENARIO, 'bench-dma.iommu.yaml', trace);
+  if (typeof s === 'string') return s;
   const k: Kernel = s.kernel;
   const dev = k.devices.get('0000:03:00.0')!;
   const d = [...k.domains.values()].find(x => x.type === 3 && x.granule === 16384);
-  if (!d || !d.pgtable) return skipped('the xHCI did not get a 16K DMA domain on apple-t8103 with 4K pages and the large-page series');
+  if (!d || !d.pgtable) return 'the xHCI did not get a 16K DMA domain on apple-t8103 with 4K pages and the large-page series';
   const paddr = (s.runs[1].result as { paddr: number }).paddr;
   const size = 4096;
   const first = dmaApi.dmaMapSingle(k, dev, paddr, size, DMA_TO_DEVICE);
-  if (typeof first !== 'number') return skipped(`dma_map_single returned ${String(first)} in the setup`);
+  if (typeof first !== 'number') return `dma_map_single returned ${String(first)} in the setup`;
   const iova = first - (first % d.granule);
   const words = leafWords(d, iova);
   dmaApi.dmaUnmapSingle(k, dev, first, size, DMA_TO_DEVICE);
-  if (typeof words === 'string') return skipped(words);
-  if (d.pgtable.lookup(iova)) return skipped('dma_unmap_single left the granule mapped');
-
-  let pairs = 0;
-  const traceBefore = k.trace.length;
-  const findingsBefore = k.findings.length;
+  if (typeof words === 'string') return words;
+  if (d.pgtable.lookup(iova)) return 'dma_unmap_single left the granule mapped';
   const subject = (n: number) => {
     let acc = 0;
     for (let i = 0; i < n; i++) {
@@ -92,20 +98,44 @@ export async function dmaMapUnmap(ctx: MeasureContext): Promise<Outcome> {
       dmaApi.dmaUnmapSingle(k, dev, dma, size, DMA_TO_DEVICE);
       acc += dma as number;
     }
-    pairs += n;
     return acc;
   };
-  const floor = pteFloor(geometry(d, d.granule), iova, words[0], words[1]);
-  const r = pairedSamples(subject, floor, { warmupSamples: WARMUP, samples: SAMPLES, targetSampleMs: SAMPLE_MS, unitPerMs: 1000 });
-  const cpu = summarize(r.subjectCpu);
-  return ran(r.subject, r.floor, 'PTE write + clear of the same 16K leaf by a bare typed-array loop (same index arithmetic)', {
+  return { subject, floor: pteFloor(geometry(d, d.granule), iova, words[0], words[1]), k, d, iova };
+}
+
+/** Samples a loop against its floor; with `traced`, also a few samples of the same loop with tracing on. */
+function measureLoop(loop: Loop, traced: Loop | string, floorWhat: string, more: Record<string, unknown>): Outcome {
+  const { k } = loop;
+  const counted = countPairs(loop.subject);
+  const traceBefore = k.trace.length, findingsBefore = k.findings.length;
+  const r = pairedSamples(counted.batch, loop.floor, { warmupSamples: WARMUP, samples: SAMPLES, targetSampleMs: SAMPLE_MS, unitPerMs: 1000 });
+  const pairs = counted.pairs();
+  let withTracing: number | string;
+  if (typeof traced === 'string') withTracing = `not measured: ${traced}`;
+  else {
+    const t = pairedSamples(traced.subject, traced.floor, { warmupSamples: 1, samples: 3, targetSampleMs: SAMPLE_MS, unitPerMs: 1000 });
+    withTracing = sig(summarize(t.subject).median);
+  }
+  return ran(r.subject, r.floor, floorWhat, {
+    note: 'no bus listener, tracepoints not recorded (SessionOptions.trace false, as the CLI runs without --trace); ' +
+      'withTracingUs is the same loop with tracepoint recording on',
     extra: {
-      cpuMedian: sig(cpu.median), iterationsPerSample: r.iterations, pairs,
-      traceEntriesPerPair: sig((k.trace.length - traceBefore) / pairs),
-      findingsPerPair: sig((k.findings.length - findingsBefore) / pairs),
-      iova: '0x' + iova.toString(16), domain: `${d.id} ${d.typeName} on ${d.iommu.name}, ${d.pgtable.fmt.name}`,
+      cpuMedian: sig(summarize(r.subjectCpu).median), withTracingUs: withTracing, iterationsPerSample: r.iterations, pairs,
+      traceEntriesPerPair: sig((k.trace.length - traceBefore) / pairs), findingsPerPair: sig((k.findings.length - findingsBefore) / pairs),
+      domain: `${loop.d.id} ${loop.d.typeName} on ${loop.d.iommu.name}, ${loop.d.pgtable!.fmt.name}`, iova: '0x' + loop.iova.toString(16), ...more,
     },
   });
+}
+
+function countPairs(b: Batch): { batch: Batch; pairs: () => number } {
+  let pairs = 0;
+  return { batch: n => { pairs += n; return b(n); }, pairs: () => pairs };
+}
+
+export async function dmaMapUnmap(_ctx: MeasureContext): Promise<Outcome> {
+  const loop = dmaLoop(false);
+  if (typeof loop === 'string') return skipped(loop);
+  return measureLoop(loop, dmaLoop(true), 'PTE write + clear of the same 16K leaf by a bare typed-array loop (same index arithmetic)', {});
 }
 
 const IOMMU_SCENARIO = `
@@ -121,46 +151,40 @@ steps:
     as: buf
 `;
 
-export async function iommuMapUnmap4k(ctx: MeasureContext): Promise<Outcome> {
+/** Boots generic-4k with an unmanaged domain and returns the iommu_map/iommu_unmap loop and its floor. */
+function iommuLoop(trace: boolean): Loop | string {
   if (typeof iommuMapApi.iommuMap !== 'function' || typeof iommuMapApi.iommuUnmap !== 'function') {
-    return skipped('simulator/iommu/map.ts does not export iommuMap / iommuUnmap');
+    return 'simulator/iommu/map.ts does not export iommuMap / iommuUnmap';
   }
-  const s = boot(IOMMU_SCENARIO, 'bench-iommu.iommu.yaml');
-  if (typeof s === 'string') return skipped(s);
+  const s = boot(IOMMU_SCENARIO, 'bench-iommu.iommu.yaml', trace);
+  if (typeof s === 'string') return s;
   const k: Kernel = s.kernel;
   const d = [...k.domains.values()].find(x => x.type === 1);
-  if (!d || !d.pgtable) return skipped('no unmanaged paging domain after the setup scenario');
+  if (!d || !d.pgtable) return 'no unmanaged paging domain after the setup scenario';
   const bitmap = d.pgsizeBitmap.join(',');
-  if (bitmap !== [4096, 2 ** 21, 2 ** 30].join(',')) return skipped(`the domain's pgsize_bitmap is ${bitmap}, not 4K/2M/1G`);
+  if (bitmap !== [4096, 2 ** 21, 2 ** 30].join(',')) return `the domain's pgsize_bitmap is ${bitmap}, not 4K/2M/1G`;
   const paddr = (s.runs[3].result as { paddr: number }).paddr;
   const iova = 0x12345000;
   const prot = PROT_READ | PROT_WRITE;
-  if (iommuMapApi.iommuMap(k, d, iova, paddr, 4096, prot) !== 0) return skipped('iommu_map of one 4K page failed in the setup');
+  if (iommuMapApi.iommuMap(k, d, iova, paddr, 4096, prot) !== 0) return 'iommu_map of one 4K page failed in the setup';
   const words = leafWords(d, iova);
-  if (iommuMapApi.iommuUnmap(k, d, iova, 4096) !== 4096) return skipped('iommu_unmap did not unmap 4K in the setup');
-  if (typeof words === 'string') return skipped(words);
-
-  let pairs = 0;
-  const traceBefore = k.trace.length;
+  if (iommuMapApi.iommuUnmap(k, d, iova, 4096) !== 4096) return 'iommu_unmap did not unmap 4K in the setup';
+  if (typeof words === 'string') return words;
   const subject = (n: number) => {
     let acc = 0;
     for (let i = 0; i < n; i++) {
       const r = iommuMapApi.iommuMap(k, d, iova, paddr, 4096, prot);
       acc += iommuMapApi.iommuUnmap(k, d, iova, 4096) + (r === 0 ? 0 : 1);
     }
-    pairs += n;
     return acc;
   };
-  const floor = pteFloor(geometry(d, 4096), iova, words[0], words[1]);
-  const r = pairedSamples(subject, floor, { warmupSamples: WARMUP, samples: SAMPLES, targetSampleMs: SAMPLE_MS, unitPerMs: 1000 });
-  const cpu = summarize(r.subjectCpu);
-  return ran(r.subject, r.floor, 'PTE write + clear of the same 4K leaf (4-level walk) by a bare typed-array loop', {
-    extra: {
-      cpuMedian: sig(cpu.median), iterationsPerSample: r.iterations, pairs,
-      traceEntriesPerPair: sig((k.trace.length - traceBefore) / pairs),
-      domain: `${d.id} ${d.typeName} on ${d.iommu.name}, ${d.pgtable.fmt.name}`,
-    },
-  });
+  return { subject, floor: pteFloor(geometry(d, 4096), iova, words[0], words[1]), k, d, iova };
+}
+
+export async function iommuMapUnmap4k(_ctx: MeasureContext): Promise<Outcome> {
+  const loop = iommuLoop(false);
+  if (typeof loop === 'string') return skipped(loop);
+  return measureLoop(loop, iommuLoop(true), 'PTE write + clear of the same 4K leaf (4-level walk) by a bare typed-array loop', {});
 }
 
 export const measure = measureEach({

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import type { Severity } from '../../simulator/analysis/types';
 import type { AnnotationController, AnnotationState } from './controller';
 import { toRange } from './hover';
+import { consequenceLine } from './model';
 
 export const DIAGNOSTIC_SOURCE = 'IOMMU Lens';
 
@@ -28,7 +29,7 @@ export function diagnosticsOf(state: AnnotationState): vscode.Diagnostic[] {
     const consequence = binding?.consequences[i];
     if (consequence) {
       related.unshift(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(f.range)),
-        `simulated on ${binding!.platform}: ${consequence.text}`));
+        consequenceLine(consequence.text, binding!.platform)));
     }
     if (related.length) d.relatedInformation = related;
     out.push(d);

@@ -3,6 +3,7 @@
 import type { TextChange } from '../../simulator/analysis/analyzer';
 import type { Binding, BoundInvocation, CallOutcome, Consequence, FunctionOutcome } from '../../simulator/analysis/bind-types';
 import type { Severity, SourceFinding } from '../../simulator/analysis/types';
+import { sizeLabel } from '../../simulator/core/format';
 import type { ReportEvent } from '../../simulator/report/types';
 
 /** One edit, in the coordinates of the text last analysed, covering every change made since. */
@@ -112,28 +113,40 @@ export const HOVER_MAX_INVOCATIONS = 12;
 
 export function callHoverMarkdown(c: CallOutcome): string {
   const n = c.invocations.length;
-  const lines = [`**${c.call.api}** — ${plural(n, 'call')} in this run${c.invocations[0] ? ` (site ${code(c.invocations[0].site)})` : ''}`, ''];
+  const site = c.invocations[0] ? ` · site ${code(c.invocations[0].site)}` : '';
+  const lines = [`**${c.call.api}** — ${plural(n, 'call')} in this run${site}`];
   for (const i of c.invocations.slice(0, HOVER_MAX_INVOCATIONS)) {
-    const where = `step ${i.step}${i.scenarioLine ? ` (scenario line ${i.scenarioLine})` : ''}`;
     const s = i.summary;
     const facts = [
       s.address ? `${i.name.startsWith('dma_') ? 'dma' : 'iova'} ${s.address}` : '',
-      s.asked !== undefined ? `asked ${s.asked} bytes` : '',
-      s.mapped !== undefined ? `${/unmap|free/.test(i.name) ? 'unmapped' : 'mapped'} ${s.mapped} bytes` : '',
-      s.exposed ? `exposed ${s.exposed} bytes` : '',
+      s.asked !== undefined ? `asked ${sizeLabel(s.asked)}` : '',
+      s.mapped !== undefined ? `${/unmap|free/.test(i.name) ? 'unmapped' : 'mapped'} ${sizeLabel(s.mapped)}` : '',
+      s.exposed ? `${sizeLabel(s.exposed)} exposed` : '',
       s.faults ? plural(s.faults, 'fault') : '',
     ].filter(Boolean).join(' · ');
-    lines.push(`- ${where}: ${code(i.source === 'trace' ? i.name : callText(i))} → **${md(s.result)}**${facts ? ` — ${md(facts)}` : ''}`);
-    const log = eventLines(i.events);
-    if (log.length) lines.push('', '  ```text', ...log.slice(0, 20).map(l => '  ' + l), ...(log.length > 20 ? [`  … ${log.length - 20} more lines`] : []), '  ```');
+    const where = `**step ${i.step}**${i.scenarioLine ? ` (scenario line ${i.scenarioLine})` : ''}`;
+    lines.push('', `${where} → **${md(s.result)}**${facts ? ` · ${md(facts)}` : ''}`);
+    // the call as made, then what the kernel printed and traced while making it
+    const log = [i.source === 'trace' ? `(traced) ${i.name}` : callText(i), ...eventLines(i.events)];
+    const shown = log.slice(0, 20);
+    if (log.length > shown.length) shown.push(`… ${log.length - shown.length} more lines`);
+    lines.push('```text', ...shown, '```');
   }
-  if (n > HOVER_MAX_INVOCATIONS) lines.push(`- … ${n - HOVER_MAX_INVOCATIONS} more calls`);
+  if (n > HOVER_MAX_INVOCATIONS) lines.push('', `… ${n - HOVER_MAX_INVOCATIONS} more calls`);
   return lines.join('\n');
+}
+
+/** "simulated on P: TEXT", or "simulated: on P ..." when the text names the platform itself. */
+export function consequenceLine(text: string, platform: string | null): string {
+  return platform && !text.startsWith(`on ${platform} `) ? `simulated on ${platform}: ${text}` : `simulated: ${text}`;
 }
 
 export function findingHoverMarkdown(f: SourceFinding, consequence: Consequence | null, platform: string | null): string {
   const lines = [`**${md(f.code)}** (${f.severity}${f.confidence === 'low' ? ', low confidence: inside code that could not be parsed' : ''}): ${md(f.message)}`, '', md(f.explain)];
-  if (consequence) lines.push('', `*Simulated${platform ? ` on ${md(platform)}` : ''}:* ${md(consequence.text)}`);
+  if (consequence) {
+    const [head, ...rest] = consequenceLine(consequence.text, platform).split(': ');
+    lines.push('', `*${md(head[0].toUpperCase() + head.slice(1))}:* ${md(rest.join(': '))}`);
+  }
   if (f.fixes.length) lines.push('', `Quick fix: ${f.fixes.map(x => md(x.title)).join('; ')}`);
   return lines.join('\n');
 }

@@ -123,7 +123,9 @@ function loopConsequence(f: SourceFinding, b: BindingCore, api: RegExp, verb: st
   const n = site.invocations.length;
   const sizes = site.invocations.map(i => i.summary.mapped ?? i.summary.asked).filter((x): x is number => x !== undefined);
   const total = sizes.reduce((a, x) => a + x, 0);
-  const list = sizes.length && sizes.length <= 6 ? ` (${sizes.map(sizeLabel).join(', ')})` : '';
+  // each call's size, or its error when it failed
+  const each = site.invocations.map(i => (i.summary.failed ? i.summary.result : (i.summary.mapped ?? i.summary.asked)));
+  const list = n <= 6 && each.every(x => x !== undefined) ? ` (${each.map(x => (typeof x === 'number' ? sizeLabel(x) : x)).join(', ')})` : '';
   const failed = site.invocations.find(i => i.summary.failed);
   return { specific: true, text: `the run called ${site.call.api} ${n} time${n === 1 ? '' : 's'} here${list}`
     + (total && n > 1 ? `; ${better} would have ${verb} ${sizeLabel(total)} in one call` : '')

@@ -160,10 +160,12 @@ export function summarizeTracepoint(name: string, text: string, events: ReportEv
 
 const bytes = (n: number) => sizeLabel(n);
 
-/** "mapped 16K of 4K asked", "unmapped 16K", "asked 4K" ... */
-function sizePart(name: string, s: InvocationSummary): string | null {
+/** "mapped 16K of 4K asked" ("mapped 16K of 4K" inline), "unmapped 16K", "12K asked" ... */
+function sizePart(name: string, s: InvocationSummary, short: boolean): string | null {
   const verb = /unmap|free/.test(name) ? 'unmapped' : /^alloc_iova/.test(name) ? 'reserved' : 'mapped';
-  if (s.mapped !== undefined && s.asked !== undefined && s.mapped !== s.asked) return `${verb} ${bytes(s.mapped)} of ${bytes(s.asked)} asked`;
+  if (s.mapped !== undefined && s.asked !== undefined && s.mapped !== s.asked) {
+    return `${verb} ${bytes(s.mapped)} of ${bytes(s.asked)}${short ? '' : ' asked'}`;
+  }
   if (s.mapped !== undefined) return `${verb} ${bytes(s.mapped)}`;
   if (s.asked !== undefined && verb === 'reserved') return `${bytes(s.asked)} asked`;
   return null;
@@ -191,25 +193,32 @@ export function describeCall(call: ApiCall, invocations: BoundInvocation[]): Pic
     findings: [...new Set(invocations.flatMap(i => i.summary.findings))],
   };
   const parts: string[] = [];
-  const size = sizePart(invocations[0].name, merged);
-  if (size) parts.push(size);
   const addresses = invocations.map(i => i.summary.address).filter((a): a is string => a !== undefined);
-  if (addresses.length) {
-    const where = invocations[0].name.startsWith('dma_') && !/unmap|free|sync/.test(invocations[0].name) ? 'dma' : 'iova';
-    parts.push(addresses.length === 1 || new Set(addresses).size === 1 ? `${where} ${addresses[0]}`
-      : `${where} ${addresses[0]} … ${addresses[addresses.length - 1]}`);
-  }
-  if (merged.exposed) parts.push(`${bytes(merged.exposed)} exposed`);
-  if (merged.faults) parts.push(`${merged.faults} fault${merged.faults === 1 ? '' : 's'}`);
+  const where = invocations[0].name.startsWith('dma_') && !/unmap|free|sync/.test(invocations[0].name) ? 'dma' : 'iova';
+  const range = (sep: string) => (addresses.length === 1 || new Set(addresses).size === 1 ? `${where} ${addresses[0]}`
+    : `${where} ${addresses[0]}${sep}${addresses[addresses.length - 1]}`);
+  const tail: string[] = [];
+  if (merged.exposed) tail.push(`${bytes(merged.exposed)} exposed`);
+  if (merged.faults) tail.push(`${merged.faults} fault${merged.faults === 1 ? '' : 's'}`);
   const codes = merged.findings.filter(c => c !== 'exposure');
-  if (codes.length) parts.push(codes.join(', '));
+  if (codes.length) tail.push(codes.join(', '));
+  // the inline text trails a source line: shorter words; the CLI line spells them out
+  const build = (short: boolean) => {
+    const out: string[] = [];
+    const size = sizePart(invocations[0].name, merged, short);
+    if (size) out.push(size);
+    if (addresses.length) out.push(range(short ? '–' : ' … '));
+    return [...out, ...tail];
+  };
+  parts.push(...build(false));
+  const shortParts = build(true);
   const results = countResults(invocations);
   const times = n > 1 ? `×${n} ` : '';
   const failed = invocations.some(i => i.summary.failed) || merged.faults > 0;
   const severity: Severity = failed ? 'error' : merged.exposed || codes.length ? 'warning' : 'info';
   // void functions (free_iova, dma_unmap_single) have no result worth an arrow
   const head = results === 'void' ? (n > 1 ? `×${n}` : '') : `${times}→ ${results}`;
-  const text = [head, ...parts].filter(Boolean).join(' · ');
+  const text = [head, ...shortParts].filter(Boolean).join(' · ');
   const message = [`${call.api}${results === 'void' ? (n > 1 ? ` ×${n}` : '') : ` ${times}→ ${results}`}`, ...parts].join(', ');
   return {
     text: text || 'called',

@@ -3,7 +3,7 @@
 // arm64 a blocking dma_alloc_coherent takes this "remap" path too) and on dma-direct (one block of
 // get_order(size)), plus dma_get_sgtable. With the large-page series, non-contiguous allocations take orders of
 // at least the IOMMU granule and free the spill-over pages of the last block, and get_sgtable is refused.
-import { getOrder } from '../core/format';
+import { getOrder, hex } from '../core/format';
 import type { Kernel } from '../kernel';
 import type { Device } from '../iommu/device';
 import type { Domain } from '../iommu/domain';
@@ -179,7 +179,11 @@ export function directAlloc(k: Kernel, dev: Device, dd: DevDma, size: number, ki
 export function directFree(k: Kernel, rec: MapRecord | null, cpu: number, size: number): void {
   const P = k.cfg.page_size;
   const paddr = rec?.pages?.[0]?.paddr ?? cpu;
-  if (k.mem.bufferAt(paddr)) k.mem.freePages(paddr, getOrder(alignUpTo(size, P), P));
+  const order = getOrder(alignUpTo(size, P), P);
+  const buf = k.mem.bufferAt(paddr);
+  // A wrong size (dma-debug reports it) must not free pages of another order: that would corrupt the free lists.
+  if (buf && buf.order === order) k.mem.freePages(paddr, order);
+  else if (buf) k.printk('warn', `WARNING: dma_direct_free of ${hex(paddr)} with order ${order}, but it was allocated with order ${buf.order ?? 'none'}: not freed`);
 }
 
 /**

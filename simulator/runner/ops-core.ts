@@ -40,8 +40,10 @@ registerOpHandler('iommu_get_domain_for_dev', (ctx, a) => {
 
 registerOpHandler('iommu_map', (ctx, a) => iommuMap(ctx.k, ctx.domain('domain', a.domain), a.iova, a.paddr, a.size, prot(a.prot)));
 registerOpHandler('iommu_map_sg', (ctx, a) => {
-  const sg = Array.isArray(a.sg) ? a.sg : (a.sg as { entries?: unknown })?.entries;
-  if (!Array.isArray(sg)) ctx.fail('sg', `sg must be a list of {paddr, len} or an earlier sg result`);
+  // An earlier sg result (dma_map_sg, dma_alloc_noncontiguous) carries its physical segments in `.sg`.
+  const sg = Array.isArray(a.sg) ? a.sg : (a.sg as { sg?: unknown })?.sg;
+  const physical = (e: unknown) => typeof (e as { paddr?: unknown })?.paddr === 'number' && typeof (e as { len?: unknown })?.len === 'number';
+  if (!Array.isArray(sg) || !sg.every(physical)) ctx.fail('sg', `sg must be a list of {paddr, len} or an earlier sg result`);
   return iommuMapSg(ctx.k, ctx.domain('domain', a.domain), a.iova, (sg as Array<{ paddr: number; len: number }>), prot(a.prot));
 });
 registerOpHandler('iommu_unmap', (ctx, a) => iommuUnmap(ctx.k, ctx.domain('domain', a.domain), a.iova, a.size));

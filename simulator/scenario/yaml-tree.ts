@@ -8,8 +8,11 @@ import { FastYamlUnsupported, parseFastYaml } from './fast-yaml';
 import { YEntry, YMap, YNode, YScalar, YSeq, checkDuplicateKeys, nestingMessage, tooDeep } from './yaml-nodes';
 import { LIMITS, LIMITS_DOC } from '../limits';
 
-/** Files over this size are never handed to the `yaml` package: it would take seconds to minutes, or run out of memory. */
-const LARGE_FILE = 2 * 1024 * 1024;
+/**
+ * Files over this size are never handed to the `yaml` package: it needs about 6 µs per character (a 1 MiB file
+ * with one syntax error took 12 s to report it), so larger files must stay in the fast parser's subset.
+ */
+const LARGE_FILE = LIMITS.yamlPackageBytes;
 
 export interface ParsedTree {
   root: YNode | null;            // null for an empty document
@@ -28,7 +31,8 @@ export function parseTree(text: string, file: string, stepSink?: (item: YNode) =
     if (!(e instanceof FastYamlUnsupported)) throw e;
     if (text.length > LARGE_FILE) {
       throw new ScenarioError({ file, line: e.line, col: e.col },
-        `${e.reason} (a file over 2 MiB is read by the fast parser only: plain block and flow YAML or JSON, without anchors, tags, tabs or multi-line strings)`);
+        `${e.reason} (a file over ${LARGE_FILE / 1024} KiB is read by the fast parser only: plain block and flow YAML or JSON, ` +
+        `without anchors, tags, tabs or multi-line strings; see ${LIMITS_DOC})`);
     }
   }
   return { root: parseWithYamlPackage(text, file), streamed: false };

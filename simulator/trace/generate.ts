@@ -63,7 +63,7 @@ export function generateTrace(nEvents: number, seed: number, opts: GenerateOptio
 export function generateTraceCase(nEvents: number, seed: number, opts: GenerateOptions = {}): GeneratedTrace {
   const rnd = prng(seed);
   const pick = <T>(a: T[]): T => a[Math.floor(rnd() * a.length)];
-  const out: string[] = ['# tracer: nop', '#', `# entries-in-buffer/entries-written: ${nEvents}/${nEvents}   #P:8`, '#'];
+  const out: string[] = ['# tracer: nop', '#', '', '#'];           // [2]: the entries line, once the count is known
   let seq = 1_000_000;
   let events = 0;
   const emit = (name: string, body: string, task: string, cpu: number) => {
@@ -208,6 +208,7 @@ export function generateTraceCase(nEvents: number, seed: number, opts: GenerateO
     else other();
   }
 
+  out[2] = `# entries-in-buffer/entries-written: ${events}/${events}   #P:8`;
   const live: Record<string, ExpectedMapping[]> = {};
   for (const d of devs) {
     live[d.name] = d.live.flatMap(h => h.parts ?? [{ iova: h.iova, size: h.size, paddr: h.paddr }]).sort((a, b) => a.iova - b.iova);

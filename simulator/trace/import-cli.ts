@@ -1,6 +1,7 @@
 // `iommu-lens import-trace TRACE [--json]`: rebuild IOMMU state from a kernel trace and print it.
 // Exit 0 on success (skipped lines are reported, not fatal); 2 with one line for bad usage or an
 // unreadable file.
+import { fileTooLarge } from '../limits';
 import { importTrace, type ImportResult } from './import';
 import { formatSummary } from './import-summary';
 
@@ -77,6 +78,11 @@ export function runImportTrace(argv: string[], io: ImportCliIo): number {
     text = io.readFile(file);
   } catch (e) {
     io.stderr(readError(file, e) + '\n');
+    return 2;
+  }
+  const tooLarge = fileTooLarge(file, text.length, 'traceBytes');
+  if (tooLarge) {
+    io.stderr(`iommu-lens import-trace: ${tooLarge}\n`);
     return 2;
   }
   const r = importTrace(text, file);

@@ -9,13 +9,14 @@ import {
   parseMapBody, parseUnmapBody, type MapBody, type UnmapBody,
 } from './import-body';
 import { hex, hexPad } from '../core/format';
+import { LIMITS, LIMITS_DOC } from '../limits';
 import { DmaHandles, dmaResult, dmaRole, setDmaRange, type DmaHandle } from './import-dma';
 import { BracketFinder, classifyRange, newEventLine, siteOf, type EventLine, type StackFrame } from './import-line';
 import { TraceModel, type DeviceState, type DmaBinding } from './import-model';
 import { buildReport } from './import-report';
 
 export interface ImportOptions {
-  /** Lines longer than this are skipped unparsed (default 16384: a full 128-entry dma_map_sg fits). */
+  /** Lines longer than this are skipped unparsed (default LIMITS.traceLineLength: a 128-entry dma_map_sg fits). */
   maxLineLength?: number;
   /** At most this many skipped lines are listed (all are counted; default 10000). */
   maxSkippedListed?: number;
@@ -254,7 +255,8 @@ class Importer {
 }
 
 export function importTrace(text: string, file: string, opts: ImportOptions = {}): ImportResult {
-  const maxLen = opts.maxLineLength ?? 16384;
+  const maxLen = opts.maxLineLength ?? LIMITS.traceLineLength;
+  const limitNote = maxLen === LIMITS.traceLineLength ? ` (simulator limit traceLineLength; see ${LIMITS_DOC})` : '';
   const imp = new Importer(text, opts.maxSkippedListed ?? 10000);
   let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
   let n = 0;
@@ -263,7 +265,7 @@ export function importTrace(text: string, file: string, opts: ImportOptions = {}
     if (nl < 0) nl = text.length;
     n++;
     const len = nl - pos;
-    if (len > maxLen) imp.skip(n, undefined, `line is ${len} characters long (limit ${maxLen}); not parsed`);
+    if (len > maxLen) imp.skip(n, undefined, `line is ${len} characters long; longer than ${maxLen}, not parsed${limitNote}`);
     else imp.line(pos, nl > pos && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl, n);
     pos = nl + 1;
   }

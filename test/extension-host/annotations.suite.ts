@@ -49,7 +49,7 @@ export function annotationsSuite(): void {
       assert.deepStrictEqual(map.invocations.map(i => i.step), [5, 6, 7]);
       const item = state.inline.find(i => i.line === map.call.range.end.line)!;
       assert.deepStrictEqual(item, { line: map.call.range.end.line, severity: 'error',
-        text: '×3 → -EINVAL ×1, 0 ×2 · mapped 32K of 36K asked · iova 0x10000 … 0x24000 · unaligned-map' });
+        text: '×3 → -EINVAL ×1, 0 ×2 · mapped 32K of 36K · iova 0x10000–0x24000 · unaligned-map' });
       const unmap = state.inline.find(i => i.line - 1 === lineOf('iommu_unmap(apu->domain, iova, PAGE_ALIGN'))!;
       assert.strictEqual(unmap.text, '→ 0x4000 · unmapped 16K · iova 0x20000');
       assert.strictEqual(unmap.severity, 'info');
@@ -65,7 +65,7 @@ export function annotationsSuite(): void {
       const mm = ours.find(d => d.code === 'mm-pfn-on-iova' && d.range.start.line === lineOf('PAGE_ALIGN(sg->length),'))!;
       assert.strictEqual(mm.severity, vscode.DiagnosticSeverity.Warning);
       assert.match(mm.relatedInformation![0].message,
-        /^simulated on apple-t8103: on apple-t8103 with 4K pages this size is not a multiple of the 16K granule: iommu_map returns -EINVAL/);
+        /^simulated: on apple-t8103 with 4K pages this size is not a multiple of the 16K granule: iommu_map returns -EINVAL/);
       const fault = ours.find(d => d.code === 'translation-fault')!;
       assert.strictEqual(fault.range.start.line, lineOf('int apu_job_submit('));
       assert.strictEqual(fault.severity, vscode.DiagnosticSeverity.Error);
@@ -77,8 +77,8 @@ export function annotationsSuite(): void {
     it('hovers list every call of the run at that site, and explain review findings', async () => {
       const line = lineOf('ret = iommu_map(apu->domain, iova, sg_phys(sg),');
       const call = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', source(), new vscode.Position(line, 12)));
-      assert.match(call, /\*\*iommu_map\*\* — 3 calls in this run \(site `apu_gem\.c:apu_gem_iommu_map`\)/);
-      assert.match(call, /step 5 \(scenario line \d+\): `iommu_map\(domain=d2, iova=0x10000, paddr=0x800010000, size=4096, prot=read\|write\)` → \*\*-EINVAL\*\*/);
+      assert.match(call, /\*\*iommu_map\*\* — 3 calls in this run · site `apu_gem\.c:apu_gem_iommu_map`/);
+      assert.match(call, /\*\*step 5\*\* \(scenario line \d+\) → \*\*-EINVAL\*\* · iova 0x10000 · asked 4K · mapped 0\n```text\niommu_map\(domain=d2, iova=0x10000, paddr=0x800010000, size=4096, prot=read\|write\)\n/);
       assert.match(call, /map: IOMMU: iova=0x0000000000020000 - 0x0000000000024000 paddr=0x0000000800010000 size=16384/);
       const free = lineOf('free_iova(&apu->iovad, PHYS_PFN(apu_obj->iova));');
       const review = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', source(), new vscode.Position(free, 3)));
@@ -135,7 +135,7 @@ export function annotationsSuite(): void {
         const s = x.annotations.state(source());
         return s?.binding?.calls.some(c => c.call.api === 'iommu_map') ? s : undefined;
       });
-      assert.strictEqual(state.inline.find(i => i.severity === 'error')?.text, '→ -EINVAL · mapped 0 of 4K asked · iova 0x10000 · unaligned-map');
+      assert.strictEqual(state.inline.find(i => i.severity === 'error')?.text, '→ -EINVAL · mapped 0 of 4K · iova 0x10000 · unaligned-map');
       await vscode.commands.executeCommand('iommuLens.runToEnd', scenario());
       await until('every step bound again', () => x.annotations.state(source())?.binding?.boundInvocations === 6);
     });

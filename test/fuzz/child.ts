@@ -13,6 +13,8 @@ export interface FuzzTarget<T> {
   /** the input as a file someone can open or feed to the product again */
   show(input: T): string;
   init?(): Promise<void>;
+  /** after every seed ran: throws when the cases did not reach what the target is for (a vacuous run) */
+  finish?(): void;
 }
 
 export interface ChildRequest {
@@ -83,6 +85,14 @@ async function main(): Promise<void> {
       const p = result.counterexamplePath ?? String(failing);
       const err = result.errorInstance instanceof Error ? result.errorInstance.message : String(result.errorInstance);
       send({ t: 'fail', seed, path: p, error: err.slice(0, 2000), file: save(req.target, seed, p, input), size: input.length, preview: preview(input) });
+      return;
+    }
+  }
+  if (!req.path) {
+    try {
+      target.finish?.();
+    } catch (e) {
+      send({ t: 'fail', seed: req.seeds[0], path: '-', error: `after all cases: ${(e as Error).message}`, file: '-', size: 0, preview: '' });
       return;
     }
   }

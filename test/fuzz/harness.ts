@@ -25,6 +25,12 @@ export function rotatingSeed(): number {
   return d.getUTCFullYear() * 10000 + (d.getUTCMonth() + 1) * 100 + d.getUTCDate();
 }
 
+/** IOMMU_LENS_FUZZ_ONLY=name[,name]: run only these targets (for iterating on one input surface). */
+export function selected(target: string): boolean {
+  const only = process.env.IOMMU_LENS_FUZZ_ONLY;
+  return !only || only.split(',').includes(target);
+}
+
 /** Cases per seed, scaled by IOMMU_LENS_FUZZ_SCALE for longer local runs (e.g. 10). */
 export function scaled(runs: number): number {
   const scale = Number(process.env.IOMMU_LENS_FUZZ_SCALE ?? 1);

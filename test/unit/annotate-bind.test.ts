@@ -104,7 +104,7 @@ describe('scenario steps with sites bound to a small driver', () => {
     assert.deepEqual(site.invocations.map(i => i.summary.address), ['0x100000', '0x102000', '0x103800']);
     assert.equal(site.call.col, 9);
     assert.equal(site.severity, 'error');
-    assert.equal(site.text, '×3 → 0 ×2, -EINVAL ×1 · mapped 12K of 16K asked · iova 0x100000 … 0x103800 · unaligned-map');
+    assert.equal(site.text, '×3 → 0 ×2, -EINVAL ×1 · mapped 12K of 16K · iova 0x100000–0x103800 · unaligned-map');
     assert.match(site.message, /^iommu_map ×3 → 0 ×2, -EINVAL ×1, mapped 12K of 16K asked/);
   });
 
@@ -149,7 +149,7 @@ describe('scenario steps with sites bound to a small driver', () => {
     const i = a.findings.findIndex(f => f.code === 'map-per-sg-entry');
     assert.ok(i >= 0);
     assert.equal(b.consequences[i]?.text,
-      'the run called iommu_map 3 times here (8K, 4K, 0); iommu_map_sg() would have mapped 12K in one call; step 5 failed with -EINVAL');
+      'the run called iommu_map 3 times here (8K, 4K, -EINVAL); iommu_map_sg() would have mapped 12K in one call; step 5 failed with -EINVAL');
   });
 
   test('a site line (FILE.c:FUNCTION:LINE) pins the call', () => {
@@ -223,7 +223,7 @@ steps:
       'on apple-t8103 with 4K pages this size is not a multiple of the 16K granule: iommu_map returns -EINVAL; the run hit it at step 3');
     const map = b.calls.find(c => c.call.api === 'iommu_map')!;
     assert.equal(map.call.line, lineOf(text, 'ret = iommu_map(apu->domain'));
-    assert.equal(map.text, '→ -EINVAL · mapped 0 of 4K asked · iova 0x10000 · unaligned-map');
+    assert.equal(map.text, '→ -EINVAL · mapped 0 of 4K · iova 0x10000 · unaligned-map');
   });
 
   test('where the granule equals PAGE_SIZE the same finding says so', () => {

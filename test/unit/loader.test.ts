@@ -326,7 +326,7 @@ test('YAML the fast parser leaves to the yaml package loads the same (anchors, b
 
 test('a large file outside the fast YAML subset is refused with a position, not handed to a slow parser', () => {
   const big = steps('  - kmalloc: { size: 4K }\n'.repeat(90_000)) + '  - kmalloc: &x { size: 4K }\n';
-  assertError(big, '90003:14', 'anchor (&) (a file over 2 MiB is read by the fast parser only');
+  assertError(big, '90003:14', 'anchor (&) (a file over 128 KiB is read by the fast parser only');
 });
 
 test('ops registered after the loader was imported are found (driver models register late)', async () => {

@@ -6,7 +6,7 @@
 // kernel itself would do with those calls.
 import { alignUp, hex, sizeLabel } from '../../core/format';
 import type { Kernel } from '../../kernel';
-import { allocDomain, attachDevice } from '../../iommu/core';
+import { allocDomain, attachDevice, detachDevice } from '../../iommu/core';
 import { IOMMU_DOMAIN_UNMANAGED } from '../../iommu/domain';
 import { iommuMap, iommuUnmap } from '../../iommu/map';
 import { PROT_READ, PROT_WRITE } from '../../iommu/pte-format';
@@ -260,5 +260,25 @@ export function jobCleanupPosted(k: Kernel, apu: ApuDriver, job: ApuJob): void {
   withSite(k, apu.site('apu_job_cleanup'), () => {
     for (const bo of job.bos) if (apu.domain) unmapPosted(k, apu, bo);
     job.done = true;
+  });
+}
+
+/**
+ * apu_remove (posted): drm_dev_unregister and nothing else. With the domain added by `domain: attached`, its
+ * teardown is added too (detach, apu->domain = NULL), and nothing orders it against jobs still in flight:
+ * their buffers stay mapped, and apu_job_cleanup later finds apu->domain NULL and unmaps nothing.
+ */
+export function removePosted(k: Kernel, apu: ApuDriver): void {
+  withSite(k, apu.site('apu_remove'), () => {
+    const d = apu.domain;
+    if (!d) return;
+    const pending = [...apu.jobs.values()].filter(j => !j.done);
+    if (pending.length) {
+      k.finding('missing-synchronisation', 'error', `apu_remove: ${d.id} goes away while job(s) ${pending.map(j => j.id).join(', ')} still have ` +
+        'buffers mapped in it: nothing ties the domain\'s lifetime to jobs in flight (apu_job_submit and apu_job_cleanup test apu->domain ' +
+        'unlocked), so their mappings and IOVA ranges are never undone', { dev: apu.dev.name, domain: d.id, jobs: pending.map(j => j.id) });
+    }
+    detachDevice(k, d, apu.dev);
+    apu.domain = null;
   });
 }

@@ -8,8 +8,8 @@ import { OpContext, registerOpHandler } from '../../runner/ops';
 import { ArgField, registerOpSchema } from '../../scenario/opspec';
 import { registerSection } from '../common/registry';
 import { gemNew, runJob } from './common';
-import { initPosted, ioctlMapPosted, ioctlUnmapPosted, jobCleanupPosted, jobSubmitPosted } from './as-posted';
-import { initReviewed, ioctlMapReviewed, ioctlUnmapReviewed, jobCleanupReviewed, jobSubmitReviewed } from './reviewed';
+import { initPosted, ioctlMapPosted, ioctlUnmapPosted, jobCleanupPosted, jobSubmitPosted, removePosted } from './as-posted';
+import { initReviewed, ioctlMapReviewed, ioctlUnmapReviewed, jobCleanupReviewed, jobSubmitReviewed, removeReviewed } from './reviewed';
 import { APU_VARIANTS, ApuDriver, ApuJob, ApuVariant, apuDriver } from './state';
 
 const dev: ArgField = { type: 'name', required: true, doc: 'the APU device' };
@@ -25,6 +25,7 @@ registerOpSchema({ name: 'apu.probe', doc: 'bind the APU driver: probe the devic
   iova_base: { type: 'u64', doc: 'start of the IOVA window the driver allocates from (default: device param iova_base, else 0)' },
   iova_size: { type: 'u64', doc: 'size of that window (default: device param iova_size, else 4G)' },
 }) });
+registerOpSchema({ name: 'apu.remove', doc: 'unbind the APU driver (apu_remove); the device stays probed', args: obj({ dev }) });
 registerOpSchema({ name: 'apu.gem_new', doc: 'DRM_IOCTL_APU_GEM_NEW: a GEM object; { handle, size, paddr, segments }', args: obj({
   dev, size: { type: 'u64', required: true, max: 0xffffffff, doc: 'bytes (a __u32)' },
   segments: { type: { list: 'u64', max: 1024 }, doc: 'physically contiguous runs get_sg_table returns (default one); they add up to size' },
@@ -36,10 +37,10 @@ registerOpSchema({ name: 'apu.job_done', doc: 'a job completes: apu_job_cleanup 
   dev, job: { type: 'int', required: true, min: 1, doc: 'job id ($q.job or $q)' },
 }) });
 
-function driver(ctx: OpContext, name: unknown): ApuDriver {
+function driver(ctx: OpContext, name: unknown, afterRemove = false): ApuDriver {
   const d = ctx.dev('dev', name);
   const apu = apuDriver(d);
-  if (!apu) ctx.fail('dev', `${d.name} has no APU driver bound: run apu.probe: { dev: ${d.name} } first`);
+  if (!apu || (apu.removed && !afterRemove)) ctx.fail('dev', `${d.name} has no APU driver bound: run apu.probe: { dev: ${d.name} } first`);
   return apu!;
 }
 
@@ -61,7 +62,7 @@ const fail = (e: ErrnoName) => errnoResult(e);
 
 registerOpHandler('apu.probe', (ctx, a) => {
   const d = ctx.dev('dev', a.dev);
-  if (apuDriver(d)) ctx.fail('dev', `${d.name} already has the APU driver bound`);
+  if (apuDriver(d) && !apuDriver(d)!.removed) ctx.fail('dev', `${d.name} already has the APU driver bound`);
   const variant = variantOf(ctx, a.variant);
   if (variant === 'reviewed' && a.domain === 'dead') ctx.fail('domain', 'the reviewed driver always allocates and attaches its domain: domain: dead only applies to as_posted');
   if (!d.probed) {
@@ -125,13 +126,22 @@ registerOpHandler('apu.gem_queue', (ctx, a) => {
 });
 
 registerOpHandler('apu.job_done', (ctx, a) => {
-  const apu = driver(ctx, a.dev);
+  const apu = driver(ctx, a.dev, true);
   const v = a.job as unknown;
   const id = typeof v === 'object' && v !== null && 'job' in v ? (v as { job: unknown }).job : v;
   const job: ApuJob | undefined = typeof id === 'number' ? apu.jobs.get(id) : undefined;
   if (!job) ctx.fail('job', `no job ${JSON.stringify(id)} on ${apu.dev.name}; jobs: ${[...apu.jobs.keys()].join(', ') || 'none'}`);
+  if (job!.done && apu.removed) return 0;        // apu_remove already waited for it
   if (job!.done) ctx.fail('job', `job ${job!.id} on ${apu.dev.name} is already done`);
   if (apu.variant === 'reviewed') jobCleanupReviewed(ctx.k, apu, job!);
   else jobCleanupPosted(ctx.k, apu, job!);
+  return 0;
+});
+
+registerOpHandler('apu.remove', (ctx, a) => {
+  const apu = driver(ctx, a.dev);
+  if (apu.variant === 'reviewed') removeReviewed(ctx.k, apu);
+  else removePosted(ctx.k, apu);
+  apu.removed = true;
   return 0;
 });

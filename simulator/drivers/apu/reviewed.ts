@@ -5,7 +5,7 @@
 import { alignUp, hex } from '../../core/format';
 import type { ErrnoName } from '../../core/errno';
 import type { Kernel } from '../../kernel';
-import { allocDomain, attachDevice } from '../../iommu/core';
+import { allocDomain, attachDevice, detachDevice } from '../../iommu/core';
 import { IOMMU_DOMAIN_UNMANAGED } from '../../iommu/domain';
 import { iommuMapSg, iommuUnmap } from '../../iommu/map';
 import { PROT_CACHE, PROT_READ, PROT_WRITE } from '../../iommu/pte-format';
@@ -140,5 +140,23 @@ export function jobCleanupReviewed(k: Kernel, apu: ApuDriver, job: ApuJob): void
   withSite(k, apu.site('apu_job_cleanup'), () => {
     for (const bo of job.bos) unmapReviewed(k, apu, bo);
     job.done = true;
+  });
+}
+
+/** apu_remove (reviewed): drm_dev_unregister waits for open files and their jobs, then apu_iommu_fini. */
+export function removeReviewed(k: Kernel, apu: ApuDriver): void {
+  withSite(k, apu.site('apu_remove'), () => {
+    for (const job of apu.jobs.values()) if (!job.done) jobCleanupReviewed(k, apu, job);
+    withSite(k, apu.site('apu_iommu_fini'), () => {
+      const left = apu.mm?.list().length ?? 0;
+      if (left) {
+        k.printk('warn', 'WARNING: drivers/gpu/drm/drm_mm.c: drm_mm_takedown: Memory manager not clean during takedown.', apu.dev.name);
+        k.finding('leak', 'warning', `apu_iommu_fini: ${left} object(s) are still mapped when the driver goes away (GEM_IOMMU_MAP references ` +
+          'never dropped with GEM_IOMMU_UNMAP): drm_mm_takedown WARNs and their mappings stay in the freed domain', { dev: apu.dev.name, objects: left });
+      }
+      if (apu.domain) detachDevice(k, apu.domain, apu.dev);
+      apu.domain = null;
+      apu.mm = null;
+    });
   });
 }

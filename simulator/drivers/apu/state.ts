@@ -48,6 +48,8 @@ export class ApuDriver {
   readonly jobs = new Map<number, ApuJob>();
   nextHandle = 1;
   nextJob = 1;
+  /** apu_remove ran: only completions of jobs still in flight reach the driver now */
+  removed = false;
 
   constructor(readonly dev: Device, readonly variant: ApuVariant, readonly iovaBase: number, readonly iovaSize: number) {}
 

@@ -27,8 +27,8 @@ export function checkAccessesMyself(dev: Device): void {
   dev.ext.cacheChained = true;
 }
 
-onDeviceAccess((k, dev, addr, size, access, r) => {
-  if (!r.ok || dev.spec.coherent || dev.ext.cacheChained || r.via === 'pasid') return;
+onDeviceAccess((k, dev, addr, size, access, r, recorded) => {
+  if (!recorded || !r.ok || dev.spec.coherent || dev.ext.cacheChained || r.via === 'pasid') return;
   if (access === 'read' && !k.ext.has('cpu-cache')) return;     // nothing was written by the CPU yet
   deviceTouches(k, dev, r.via === 'direct' || r.via === 'bypass' ? [{ paddr: addr, len: size }] : physRanges(dev, addr, size), access);
 });

@@ -55,7 +55,7 @@ registerOpSchema({ name: 'dcp.init', doc: 'bind the display driver: probe DCP an
 registerOpSchema({ name: 'dcp.allocate_buffer', doc: 'dcpep_cb_allocate_buffer: a buffer for DCP; { buffer, dma (DCP\'s address), size, paddr }', args: obj({
   size: { type: 'u64', required: true, doc: 'bytes DCP asked for' },
 }) });
-registerOpSchema({ name: 'dcp.map_piodma', doc: 'dcpep_cb_map_piodma: make a DCP buffer reachable by PIODMA; { ret, dma (PIODMA\'s address), dcp: { dma } }', args: obj({
+registerOpSchema({ name: 'dcp.map_piodma', doc: 'dcpep_cb_map_piodma: make a DCP buffer reachable by PIODMA; { ret, dma (PIODMA\'s address), dcp (DCP\'s address of the buffer) }', args: obj({
   buffer: { type: 'int', required: true, min: 1, doc: 'the buffer ($buf or $buf.buffer)' },
 }) });
 
@@ -166,23 +166,23 @@ registerOpHandler('dcp.map_piodma', (ctx, a) => {
     }
     if (drv.method === 'shared_default_domain') {
       buf.piodma = buf.dva;
-      return { ret: 0, dma: buf.dva, dcp: { dma: buf.dva } };
+      return { ret: 0, dma: buf.dva, dcp: hex(buf.dva) };
     }
     if (drv.method === 'unmanaged_domains') {
       const d = drv.domains!.piodma;
       const r = iommuMapSg(k, d, buf.dva, buf.sg!, PROT_READ | PROT_WRITE);
-      if (typeof r === 'string') return { ret: r, dma: null, dcp: { dma: buf.dva } };
+      if (typeof r === 'string') return r;
       addMapping(k, { domain: d, iova: buf.dva, size: buf.size, owner: `dcp buffer ${buf.id} for PIODMA (dcp.c:dcpep_cb_map_piodma)`, requested: buf.size,
         dev: drv.piodma.name, buffers: buf.bufs, dma: buf.dva });
       buf.piodma = buf.dva;
-      return { ret: 0, dma: buf.dva, dcp: { dma: buf.dva } };
+      return { ret: 0, dma: buf.dva, dcp: hex(buf.dva) };
     }
     const sg = dmaMapSg(k, drv.piodma, buf.sg!, DMA_BIDIRECTIONAL);     // dma_map_sgtable(dcp->piodma, map, ...)
     if (sg.nents === 0) {
       k.printk('warn', 'failed to map for piodma -22', drv.dcp.name);
       k.finding('error-return-zero', 'error', `dcpep_cb_map_piodma: dma_map_sgtable for ${drv.piodma.name} failed but resp->ret is set to 0: ` +
         'the coprocessor is told the mapping worked and gets a stale address', { id: buf.id });
-      return { ret: 0, dma: null, dcp: { dma: buf.dva } };
+      return { ret: 0, dma: null, dcp: hex(buf.dva) };
     }
     const contiguous = sg.entries.every((e, i) => i === 0 || sg.entries[i - 1].dma + sg.entries[i - 1].len === e.dma);
     if (!contiguous) {
@@ -194,6 +194,6 @@ registerOpHandler('dcp.map_piodma', (ctx, a) => {
       'coincidence). It works only while both ' +
       'DARTs accept the allocation\'s shape; the thread\'s alternatives are one shared domain (exynos) or driver-owned domains (rockchip/tegra)', { id: buf.id });
     buf.piodma = sg.entries[0].dma;
-    return { ret: 0, dma: sg.entries[0].dma, dcp: { dma: buf.dva } };
+    return { ret: 0, dma: sg.entries[0].dma, dcp: hex(buf.dva) };
   });
 });
