@@ -122,7 +122,7 @@ export async function main(argv: string[], where: { root: string; buildDir: stri
         outcomes = Object.fromEntries(entries.map(e => [e.name, { kind: 'skipped', reason: built.error } as Outcome]));
       } else {
         log(`${names} ...`);
-        outcomes = await runChild(entries, built.bundle, { root, tmp, buildDir }, opts);
+        outcomes = await runChild(entries, built.bundle, { root, tmp, buildDir, ...(opts.cpuProf ? { profileDir: opts.cpuProf } : {}) }, opts);
       }
       const seconds = (Date.now() - t0) / 1000;
       for (const e of entries) {

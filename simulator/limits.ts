@@ -35,6 +35,8 @@ export const LIMITS = {
   traceLineLength: 16 * KiB,
   /** bytes of a C source file given to the analysis */
   cSourceBytes: 16 * MiB,
+  /** brackets nested in a C file (tree-sitter's wasm heap breaks near 2500 nested initialisers; kernel code stays under 30) */
+  cNestingDepth: 1000,
 } as const;
 
 export type LimitName = keyof typeof LIMITS;
@@ -148,4 +150,32 @@ export function countMapPages(bitmap: readonly number[], iova: number, paddr: nu
     n++;
   }
   return n;
+}
+
+/**
+ * Offset of the first bracket ({, ( or [) nested deeper than cNestingDepth in C text, skipping comments and
+ * string and character literals; -1 when there is none. One pass, no allocation.
+ */
+export function cNestingTooDeep(text: string): number {
+  let depth = 0;
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 47 /* / */ && text.charCodeAt(i + 1) === 42 /* * */) {
+      const end = text.indexOf('*/', i + 2);
+      if (end < 0) return -1;
+      i = end + 1;
+    } else if (c === 47 && text.charCodeAt(i + 1) === 47) {
+      const end = text.indexOf('\n', i + 2);
+      if (end < 0) return -1;
+      i = end;
+    } else if (c === 34 /* " */ || c === 39 /* ' */) {
+      for (i++; i < n && text.charCodeAt(i) !== c && text.charCodeAt(i) !== 10; i++) if (text.charCodeAt(i) === 92) i++;
+    } else if (c === 123 || c === 40 || c === 91) {
+      if (++depth > LIMITS.cNestingDepth) return i;
+    } else if (c === 125 || c === 41 || c === 93) {
+      if (depth > 0) depth--;
+    }
+  }
+  return -1;
 }

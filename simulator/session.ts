@@ -12,6 +12,7 @@ import { buildReport, stepRecord } from './report/build';
 import { traceLine } from './trace/tracepoints';
 import { argsObject, getOpHandler, makeContext } from './runner/ops';
 import { resolveArgs } from './runner/resolve';
+import { checkResolvedArgs } from './runner/arg-types';
 import { checkExpect } from './runner/expect';
 import { runAfterStep, runAtBoot } from './runner/hooks';
 import { LIMITS, LimitError, armStepBudget, memoryProblem } from './limits';
@@ -110,6 +111,7 @@ export class Session {
     const handler = getOpHandler(spec.op);
     if (!handler) throw new ScenarioError(spec.pos, `op '${spec.op}' is known to the loader but this build has no implementation of it`);
     const args = argsObject(resolveArgs(spec.args, this.bindings) as never) as Record<string, unknown>;
+    checkResolvedArgs(spec, args);
     const ctx = makeContext(k, spec, this.bindings);
     let result: unknown;
     armStepBudget(k, true);

@@ -6,12 +6,12 @@ import type { Result } from './types';
 const num = (x: number | null | undefined) => (x === null || x === undefined ? '-' : String(sig(x)));
 
 export function formatTable(results: readonly Result[]): string {
-  const head = ['MEASUREMENT', 'MEDIAN', 'MIN', 'MAX', 'RUNS', 'FLOOR', 'RATIO', 'TARGET', 'MET'];
+  const head = ['MEASUREMENT', 'MEDIAN', 'MIN', 'MAX', 'RUNS', 'CPU', 'FLOOR', 'RATIO', 'TARGET', 'MET'];
   const rows = results.map(r => {
-    if (r.skipped) return [r.name, 'skipped', '', '', '', '', '', r.target, '-'];
-    if (r.error) return [r.name, 'error', '', '', '', '', '', r.target, 'no'];
+    if (r.skipped) return [r.name, 'skipped', '', '', '', '', '', '', r.target, '-'];
+    if (r.error) return [r.name, 'error', '', '', '', '', '', '', r.target, 'no'];
     return [
-      r.name, `${num(r.value)} ${r.unit}`, num(r.min), num(r.max), String(r.runs),
+      r.name, `${num(r.value)} ${r.unit}`, num(r.min), num(r.max), String(r.runs), num(r.cpu),
       r.floor === null ? '-' : `${num(r.floor)} ${r.unit}`, r.ratio === null ? '-' : `${sig(r.ratio)}×`, r.target, r.met ? 'yes' : 'NO',
     ];
   });

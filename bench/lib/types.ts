@@ -21,7 +21,9 @@ export type Outcome =
       /** what the floor is, in a few words */
       floorWhat: string;
       note?: string;
-      /** further figures worth keeping (CPU time, sizes, counts) */
+      /** CPU time of the subject (user + system of this process) in the same unit, where it means something */
+      cpu?: Summary;
+      /** further figures worth keeping (sizes, counts) */
       extra?: Record<string, unknown>;
     }
   | { kind: 'skipped'; reason: string }
@@ -34,6 +36,8 @@ export interface MeasureContext {
   tmp: string;
   /** directory of the bench bundles */
   buildDir: string;
+  /** with --cpu-prof DIR: where measurements that profile other processes (chromium, the extension host) write */
+  profileDir?: string;
   log: (msg: string) => void;
 }
 
@@ -78,6 +82,9 @@ export interface Result {
   min: number | null;
   max: number | null;
   runs: number;
+  /** median CPU time of the subject in the same unit (null where not measured): on a loaded machine the
+   *  wall-clock value includes waiting for a core, this does not */
+  cpu: number | null;
   floorMin?: number | null;
   floorMax?: number | null;
   floorWhat?: string;
@@ -92,18 +99,23 @@ export function skipped(reason: string): Outcome {
   return { kind: 'skipped', reason };
 }
 
-export function ran(value: number[], floor: number[] | null, floorWhat: string, more: { note?: string; extra?: Record<string, unknown> } = {}): Outcome {
-  return { kind: 'ran', value: summarize(value), floor: floor && floor.length ? summarize(floor) : null, floorWhat, ...more };
+export function ran(value: number[], floor: number[] | null, floorWhat: string,
+  more: { note?: string; extra?: Record<string, unknown>; cpu?: number[] } = {}): Outcome {
+  const { cpu, ...rest } = more;
+  return {
+    kind: 'ran', value: summarize(value), floor: floor && floor.length ? summarize(floor) : null, floorWhat,
+    ...(cpu && cpu.length ? { cpu: summarize(cpu) } : {}), ...rest,
+  };
 }
 
 /** Turns a child's outcome into the reported line: ratio and target check. */
 export function toResult(m: CatalogEntry, o: Outcome, seconds: number): Result {
   const base = { name: m.name, unit: m.unit, target: m.target.text, targetMax: m.target.max, targetRatio: m.target.ratio, seconds };
   if (o.kind === 'skipped') {
-    return { ...base, value: null, floor: null, ratio: null, met: null, min: null, max: null, runs: 0, skipped: o.reason };
+    return { ...base, value: null, floor: null, ratio: null, met: null, min: null, max: null, runs: 0, cpu: null, skipped: o.reason };
   }
   if (o.kind === 'error') {
-    return { ...base, value: null, floor: null, ratio: null, met: false, min: null, max: null, runs: 0, error: o.message };
+    return { ...base, value: null, floor: null, ratio: null, met: false, min: null, max: null, runs: 0, cpu: null, error: o.message };
   }
   const value = o.value.median;
   const floor = o.floor ? o.floor.median : null;
@@ -112,6 +124,7 @@ export function toResult(m: CatalogEntry, o: Outcome, seconds: number): Result {
   const metRatio = m.target.ratio === null || (ratio !== null && ratio <= m.target.ratio);
   return {
     ...base, value, floor, ratio, met: metAbs && metRatio, min: o.value.min, max: o.value.max, runs: o.value.runs,
+    cpu: o.cpu ? o.cpu.median : null,
     floorMin: o.floor?.min ?? null, floorMax: o.floor?.max ?? null, floorWhat: o.floorWhat,
     ...(o.note ? { note: o.note } : {}), ...(o.extra ? { extra: o.extra } : {}),
   };

@@ -117,10 +117,11 @@ function measureLoop(loop: Loop, traced: Loop | string, floorWhat: string, more:
     withTracing = sig(summarize(t.subject).median);
   }
   return ran(r.subject, r.floor, floorWhat, {
+    cpu: r.subjectCpu,
     note: 'no bus listener, tracepoints not recorded (SessionOptions.trace false, as the CLI runs without --trace); ' +
       'withTracingUs is the same loop with tracepoint recording on',
     extra: {
-      cpuMedian: sig(summarize(r.subjectCpu).median), withTracingUs: withTracing, iterationsPerSample: r.iterations, pairs,
+      withTracingUs: withTracing, iterationsPerSample: r.iterations, pairs,
       traceEntriesPerPair: sig((k.trace.length - traceBefore) / pairs), findingsPerPair: sig((k.findings.length - findingsBefore) / pairs),
       domain: `${loop.d.id} ${loop.d.typeName} on ${loop.d.iommu.name}, ${loop.d.pgtable!.fmt.name}`, iova: '0x' + loop.iova.toString(16), ...more,
     },

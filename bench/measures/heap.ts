@@ -2,7 +2,8 @@
 // pages on a 4K/2M/1G unmanaged domain, then a full GC; the figure is Δ(heapUsed + arrayBuffers) / mappings
 // (page tables are Uint32Arrays whose backing stores live outside the JS heap, in arrayBuffers). The floor is
 // the same count of bare 64-bit descriptors in one Uint32Array, measured the same way. The extra figures split
-// the cost (the tracepoint log kept by the kernel, the page tables) and price a live dma_map_single mapping.
+// the cost (the page tables; the tracepoint log when recording is on) and price a live dma_map_single mapping
+// (IOVA allocation, dma-debug entry and record per mapping).
 // Needs node --expose-gc (the orchestrator passes it).
 import { loadSession } from '../../simulator/session';
 import type { Session } from '../../simulator/session';
@@ -43,16 +44,16 @@ function heap(): { total: number; heapUsed: number; arrayBuffers: number } {
   return { total: m.heapUsed + m.arrayBuffers, heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers };
 }
 
-function boot(): Session {
-  const s = loadSession(SCENARIO, 'bench-heap.iommu.yaml', { collectEvents: false });
+function boot(trace: boolean): Session {
+  const s = loadSession(SCENARIO, 'bench-heap.iommu.yaml', { collectEvents: false, trace });
   s.runAll();
   if (s.oops || s.runs.some(r => r.expectFailures.length)) throw new Error('the setup scenario failed');
   return s;
 }
 
-/** Maps n distinct 4K pages; returns the bytes per mapping and the split. */
-function iommuRun(n: number) {
-  let s: Session | null = boot();
+/** Maps n distinct 4K pages; returns the bytes per mapping and the split (trace log: what clearing it frees). */
+function iommuRun(n: number, trace: boolean) {
+  const s = boot(trace);
   const k = s.kernel;
   const d = [...k.domains.values()].find(x => x.type === 1)!;
   const base = k.mem.buddy.base;
@@ -66,7 +67,8 @@ function iommuRun(n: number) {
   const traceEntries = k.trace.length;
   k.trace.length = 0;
   const noTrace = heap();
-  const tables = d.pgtable!.tables;
+  // read the kernel after the last measurement: one no longer used may be collected by the gc() inside heap()
+  const tables = s.kernel.domains.get(d.id)!.pgtable!.tables;
   const per = (after.total - before.total) / n;
   const out = {
     per,
@@ -75,12 +77,11 @@ function iommuRun(n: number) {
     traceLogPer: (after.total - noTrace.total) / n,
     traceEntries, tables,
   };
-  s = null;
   return out;
 }
 
 function dmaRun(n: number) {
-  const s = boot();
+  const s = boot(false);
   const k = s.kernel;
   const dev = k.devices.get('0000:01:00.0')!;
   const paddr = (s.runs[4].result as { paddr: number }).paddr;
@@ -90,9 +91,8 @@ function dmaRun(n: number) {
     if (typeof dma !== 'number') throw new Error(`dma_map_single #${i} failed: ${String(dma)}`);
   }
   const after = heap();
-  k.trace.length = 0;
-  const noTrace = heap();
-  return { per: (after.total - before.total) / n, traceLogPer: (after.total - noTrace.total) / n };
+  // read the kernel after the measurement: a kernel no longer used may be collected by the gc() inside heap()
+  return { per: (after.total - before.total) / n, mappingsAlive: s.kernel.domains.size > 0 ? n : 0 };
 }
 
 function floorRun(n: number): number {
@@ -107,16 +107,18 @@ function floorRun(n: number): number {
 
 export async function liveMappingsHeap(ctx: MeasureContext): Promise<Outcome> {
   if (typeof (globalThis as { gc?: unknown }).gc !== 'function') return skipped('node was started without --expose-gc');
-  iommuRun(10_000);                   // warm-up: JIT, lazily created module state
+  iommuRun(10_000, false);            // warm-up: JIT, lazily created module state
   const values: number[] = [];
   const floors: number[] = [];
   let last: ReturnType<typeof iommuRun> | null = null;
   for (let r = 0; r < RUNS; r++) {
     ctx.log(`live-mappings-heap: run ${r + 1}/${RUNS}, ${MAPPINGS} iommu_map calls`);
-    last = iommuRun(MAPPINGS);
+    last = iommuRun(MAPPINGS, false);
     values.push(last.per);
     floors.push(floorRun(MAPPINGS));
   }
+  ctx.log(`live-mappings-heap: ${MAPPINGS} iommu_map calls with tracepoint recording on (extra figure)`);
+  const traced = iommuRun(MAPPINGS, true);
   let dma: ReturnType<typeof dmaRun> | string;
   if (typeof dmaApi.dmaMapSingle !== 'function') dma = 'not measured: no dmaMapSingle export yet';
   else {
@@ -126,12 +128,12 @@ export async function liveMappingsHeap(ctx: MeasureContext): Promise<Outcome> {
   const l = last!;
   return ran(values, floors, 'one bare 64-bit descriptor per mapping in a Uint32Array', {
     note: `value = Δ(heapUsed + arrayBuffers) after gc per live iommu_map'ed 4K page (${MAPPINGS} pages; page tables are ` +
-      'off-heap ArrayBuffers, so heapUsed alone would miss them)',
+      'off-heap ArrayBuffers, so heapUsed alone would miss them); tracepoints not recorded (the CLI default); ' +
+      'withTracingPerMapping: the same with recording on (SessionOptions.trace), traceLogPerMapping: its share',
     extra: {
       heapUsedPerMapping: sig(l.heapUsedPer), arrayBuffersPerMapping: sig(l.arrayBuffersPer),
-      traceLogPerMapping: sig(l.traceLogPer), traceEntries: l.traceEntries, pageTables: l.tables,
+      pageTables: l.tables, withTracingPerMapping: sig(traced.per), traceLogPerMapping: sig(traced.traceLogPer), traceEntries: traced.traceEntries,
       dmaMapSinglePerMapping: typeof dma === 'string' ? dma : sig(dma.per),
-      dmaMapSingleTraceLogPerMapping: typeof dma === 'string' ? null : sig(dma.traceLogPer),
     },
   });
 }

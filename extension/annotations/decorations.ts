@@ -9,7 +9,7 @@ const COLORS: Record<Severity, string> = { error: 'errorForeground', warning: 'e
 
 function decorationType(severity: Severity): vscode.TextEditorDecorationType {
   return vscode.window.createTextEditorDecorationType({
-    after: { color: new vscode.ThemeColor(COLORS[severity]), margin: '0 0 0 2.5em', fontStyle: 'italic' },
+    after: { color: new vscode.ThemeColor(COLORS[severity]), margin: '0 0 0 1.5em', fontStyle: 'italic' },
     rangeBehavior: vscode.DecorationRangeBehavior.ClosedClosed,
   });
 }

@@ -10,8 +10,10 @@ import { checkUnboundedUserCount } from './checks-user';
 import { CheckContext } from './context';
 import { newCParser, newCQuery } from './parser';
 import { preprocessKernelC, type Preprocessed } from './preprocess';
-import { collect, type Collected } from './syntax';
+import { collect, UnitCache } from './collect';
+import type { Collected } from './syntax';
 import { LineIndex } from './text';
+import { tooDeeplyNested } from './nesting-guard';
 import type { Analysis, AnalyzeOptions, ApiCall, FunctionInfo, ParseProblem, SourceFinding } from './types';
 
 const CHECKS = [
@@ -28,7 +30,7 @@ export interface TextChange {
 
 /** Analyse one C file. initParser() must have completed. Never throws on any input text. */
 export function analyzeC(text: string, fileName: string, opts: AnalyzeOptions = {}): Analysis {
-  const analyzer = new CAnalyzer(fileName, opts);
+  const analyzer = new CAnalyzer(fileName, opts, false);
   try {
     return analyzer.update(text);
   } finally {
@@ -40,8 +42,12 @@ export class CAnalyzer {
   private parser: Parser | null = null;
   private tree: Tree | null = null;
   private pre: Preprocessed | null = null;
+  /** records of unchanged functions and gaps, reused by the next update */
+  private readonly units: UnitCache | null;
 
-  constructor(readonly fileName: string, private readonly opts: AnalyzeOptions = {}) {}
+  constructor(readonly fileName: string, private readonly opts: AnalyzeOptions = {}, reuse = true) {
+    this.units = reuse ? new UnitCache() : null;
+  }
 
   /**
    * Re-analyse after the text changed. With `changes` (offsets into the previous text, as VS Code's
@@ -50,6 +56,8 @@ export class CAnalyzer {
    * syntax errors tree-sitter may recover differently when it reuses parts of the old tree.
    */
   update(text: string, changes?: readonly TextChange[]): Analysis {
+    const tooDeep = tooDeeplyNested(this.fileName, text);
+    if (tooDeep) return tooDeep;
     const pre = preprocessKernelC(text);
     const parser = this.parser ??= newCParser();
     let tree: Tree | null;
@@ -68,7 +76,7 @@ export class CAnalyzer {
     this.tree = tree;
     this.pre = pre;
     if (!tree) throw new Error('tree-sitter returned no tree');
-    return buildAnalysis(this.fileName, text, pre, tree, this.opts);
+    return buildAnalysis(this.fileName, text, pre, tree, this.opts, this.units);
   }
 
   /** The current tree (for tests and tools); owned by the analyzer. */
@@ -124,9 +132,9 @@ function point(text: string, index: number): { row: number; column: number } {
   return { row, column: index - (text.lastIndexOf('\n', index - 1) + 1) };
 }
 
-function buildAnalysis(fileName: string, text: string, pre: Preprocessed, tree: Tree, opts: AnalyzeOptions): Analysis {
+function buildAnalysis(fileName: string, text: string, pre: Preprocessed, tree: Tree, opts: AnalyzeOptions, units: UnitCache | null): Analysis {
   const loopMacros = new Map(pre.rewrites.filter(r => r.kind === 'loop').map(r => [r.start, r.macro ?? ''] as [number, string]));
-  const collected = collect(tree, pre.text, pre.masked, newCQuery, loopMacros, new RegExp(MM_CONSTANT_RE.source, 'g'));
+  const collected = collect(tree, text, pre.text, pre.masked, newCQuery, loopMacros, new RegExp(MM_CONSTANT_RE.source, 'g'), units);
   const lines = new LineIndex(text);
   const ctx = new CheckContext(fileName, pre.text, lines, collected);
   const findings: SourceFinding[] = CHECKS.flatMap(check => check(ctx));

@@ -17,10 +17,16 @@ export const MM_CALL_HELPERS = new Set(['PHYS_PFN', 'PFN_PHYS', 'PAGE_ALIGN', 'P
 export const MM_CONSTANTS = ['PAGE_SHIFT', 'PAGE_SIZE', 'PAGE_MASK'];
 export const MM_CONSTANT_RE = /\bPAGE_(?:SHIFT|SIZE|MASK)\b/g;
 
+const families = new Map<string, ApiFamily | null>();
+
 export function apiFamily(name: string): ApiFamily | null {
-  if (MM_CALL_HELPERS.has(name) || MM_CONSTANTS.includes(name)) return 'mm';
-  for (const [re, family] of FAMILY_PATTERNS) if (re.test(name)) return family;
-  return null;
+  let family = families.get(name);
+  if (family === undefined) {
+    family = MM_CALL_HELPERS.has(name) || MM_CONSTANTS.includes(name) ? 'mm'
+      : FAMILY_PATTERNS.find(([re]) => re.test(name))?.[1] ?? null;
+    if (families.size < 8192) families.set(name, family);    // callee names repeat: mutex_lock, dev_err ...
+  }
+  return family;
 }
 
 /**

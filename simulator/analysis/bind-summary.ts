@@ -163,6 +163,8 @@ const bytes = (n: number) => sizeLabel(n);
 /** "mapped 16K of 4K asked" ("mapped 16K of 4K" inline), "unmapped 16K", "12K asked" ... */
 function sizePart(name: string, s: InvocationSummary, short: boolean): string | null {
   const verb = /unmap|free/.test(name) ? 'unmapped' : /^alloc_iova/.test(name) ? 'reserved' : 'mapped';
+  // iommu_unmap returns the bytes it unmapped: the result already says it unless it differs from the ask
+  if (/^iommu_unmap/.test(name) && s.mapped === s.asked) return null;
   if (s.mapped !== undefined && s.asked !== undefined && s.mapped !== s.asked) {
     return `${verb} ${bytes(s.mapped)} of ${bytes(s.asked)}${short ? '' : ' asked'}`;
   }
@@ -175,7 +177,7 @@ function countResults(invocations: BoundInvocation[]): string {
   const counts = new Map<string, number>();
   for (const i of invocations) counts.set(i.summary.result, (counts.get(i.summary.result) ?? 0) + 1);
   if (counts.size === 1) return [...counts.keys()][0];
-  return [...counts].map(([r, n]) => `${r} ×${n}`).join(', ');
+  return [...counts].map(([r, n]) => (n > 1 ? `${r} ×${n}` : r)).join(', ');
 }
 
 /** Decoration text, CLI message and severity of a call site from its invocations. */

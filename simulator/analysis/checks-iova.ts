@@ -8,8 +8,15 @@ import type { SourceFinding } from './types';
 
 const NARROW_TYPES = /^(?:u32|__u32|s32|__s32|uint32_t|int32_t|int|signed|signed int|unsigned|unsigned int|__le32|__be32|u16|__u16|s16|uint16_t|int16_t|short|unsigned short|u8|__u8|uint8_t|char|unsigned char)$/;
 
+const narrow = new Map<string, boolean>();
+
 export function isNarrowType(typeText: string): boolean {
-  return NARROW_TYPES.test(bareType(typeText));
+  let is = narrow.get(typeText);
+  if (is === undefined) {
+    is = NARROW_TYPES.test(bareType(typeText));
+    if (narrow.size < 4096) narrow.set(typeText, is);
+  }
+  return is;
 }
 
 /** An expression that names an IOVA: an iova-looking variable or field, or a dma_addr_t variable. */
@@ -111,9 +118,9 @@ export function checkIovaTruncated(ctx: CheckContext): SourceFinding[] {
   const consider = (decl: DeclRec, scope: FunctionScope | null) => {
     if (!isNarrowType(decl.typeText)) return;
     for (const d of decl.declarators) {
-      if (d.pointer || d.func) continue;
+      if (d.pointer || d.func || !isIovaName(d.name)) continue;
       const v = (scope ? scope.vars.get(d.name) : undefined) ?? { name: d.name, typeText: decl.typeText, pointer: false, array: d.array, decl, declarator: d };
-      if (isIovaName(d.name)) report(v, scope, 'holds an IOVA');
+      report(v, scope, 'holds an IOVA');
     }
   };
   for (const decl of ctx.fileDecls) consider(decl, null);
@@ -124,6 +131,9 @@ export function checkIovaTruncated(ctx: CheckContext): SourceFinding[] {
     const stores: Array<{ lvalue: string; rhs: string; at: Span; decl?: VarInfo }> = [];
     for (const a of scope.assigns) if (a.op === '=') stores.push({ lvalue: a.left.text, rhs: a.right.text, at: a });
     for (const decl of scope.decls) {
+      // only a declaration with an initializer that calls something can store such a result
+      const after = ctx.code.slice(decl.typeSpan.end, decl.end);
+      if (!after.includes('=') || !after.includes('(')) continue;
       for (const d of decl.declarators) if (d.init) stores.push({ lvalue: d.name, rhs: d.init.text, at: d.init, decl: scope.vars.get(d.name) });
     }
     for (const s of stores) {

@@ -61,6 +61,7 @@ function boundChecked(scope: FunctionScope, at: number, what: string[]): boolean
 export function checkUnboundedUserCount(ctx: CheckContext): SourceFinding[] {
   const out: SourceFinding[] = [];
   for (const scope of ctx.scopes) {
+    if (!scope.calls.some(c => sizingArgument(c) !== null)) continue;      // no allocation to size
     const user = userVariables(scope);
     const { members, aliases } = userCounts(scope, user);
     if (!members) continue;

@@ -42,6 +42,35 @@ export interface FindingExtras {
   lowConfidence?: boolean;
 }
 
+/** A function's records; its variables are built from its declarations on first use. */
+class Scope implements FunctionScope {
+  readonly name: string;
+  readonly calls: CallRec[] = [];
+  readonly ifs: IfRec[] = [];
+  readonly loops: LoopRec[] = [];
+  readonly returns: ReturnRec[] = [];
+  readonly gotos: GotoRec[] = [];
+  readonly breaks: BreakRec[] = [];
+  readonly labels: LabelRec[] = [];
+  readonly decls: DeclRec[] = [];
+  readonly assigns: AssignRec[] = [];
+  readonly updates: UpdateRec[] = [];
+  readonly mmconsts: MmConstRec[] = [];
+  private built: Map<string, VarInfo> | null = null;
+
+  constructor(readonly rec: FunctionRec) {
+    this.name = rec.name;
+  }
+
+  get vars(): Map<string, VarInfo> {
+    if (!this.built) {
+      this.built = new Map();
+      for (const r of this.decls) for (const d of r.declarators) if (!d.func) this.built.set(d.name, varInfo(r, d));
+    }
+    return this.built;
+  }
+}
+
 const STORAGE_WORDS = /^(?:(?:static|extern|register|const|volatile|inline)\s+)+/;
 
 const bareTypes = new Map<string, string>();
@@ -70,8 +99,7 @@ export class CheckContext {
   constructor(readonly file: string, readonly code: string, readonly lines: LineIndex, readonly collected: Collected) {
     this.baseName = path.basename(file);
     for (const f of collected.functions) {
-      const scope: FunctionScope = { rec: f, name: f.name, calls: [], ifs: [], loops: [], returns: [], gotos: [], breaks: [],
-        labels: [], decls: [], assigns: [], updates: [], mmconsts: [], vars: new Map() };
+      const scope = new Scope(f);
       this.scopes.push(scope);
       this.scopeById.set(f.id, scope);
     }
@@ -109,20 +137,29 @@ export class CheckContext {
       case 'decl':
         // parameters of a function-pointer declaration inside the body are not the function's own
         if (r.decl === 'param' && r.parent?.kind !== 'function') break;
-        scope.decls.push(r);
-        for (const d of r.declarators) if (!d.func) scope.vars.set(d.name, varInfo(r, d));
+        scope.decls.push(r);            // its variables are read from the declarators when first asked (Scope.vars)
         break;
     }
   }
 
   /** Functions of this file that (directly or through each other) map or unmap. */
   private findWrappers(): void {
+    // who calls each name, then a worklist from the API names up through the callers
+    const callers = new Map<string, string[]>();
+    for (const s of this.scopes) {
+      for (const c of s.calls) {
+        const list = callers.get(c.name);
+        if (!list) callers.set(c.name, [s.name]);
+        else if (list[list.length - 1] !== s.name) list.push(s.name);
+      }
+    }
     const grow = (apis: Set<string>, into: Set<string>) => {
-      for (let changed = true; changed;) {
-        changed = false;
-        for (const s of this.scopes) {
-          if (into.has(s.name)) continue;
-          if (s.calls.some(c => apis.has(c.name) || into.has(c.name))) { into.add(s.name); changed = true; }
+      const work = [...apis];
+      while (work.length) {
+        for (const caller of callers.get(work.pop()!) ?? []) {
+          if (into.has(caller)) continue;
+          into.add(caller);
+          work.push(caller);
         }
       }
     };

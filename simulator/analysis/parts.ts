@@ -3,7 +3,7 @@
 // tree-sitter; reading the parts from the text instead of capturing each child node halves the nodes the
 // query hands to JavaScript, which is where most of the analysis time went. `masked` is the code with
 // comments and literals blanked, so brackets inside them never count.
-import { splitArguments, splitTopLevel, type Piece } from './text';
+import { splitTopLevel, type Piece } from './text';
 
 export interface Span { start: number; end: number }
 
@@ -30,8 +30,11 @@ function forwardMatch(masked: string, open: number, limit: number): number {
   return limit;
 }
 
-/** `callee(args)`: the argument list is the last parenthesised group of the call. */
-export function callParts(code: string, masked: string, start: number, end: number): { callee: Piece; args: Piece[] } {
+/**
+ * `callee(args)`: the argument list is the last parenthesised group of the call. `open` is the offset of its
+ * `(` (-1 without one); the arguments are `splitArguments(code.slice(open, end), open)`.
+ */
+export function callParts(code: string, masked: string, start: number, end: number): { callee: Piece; open: number } {
   let open = -1;
   let close = end;
   while (close > start && isSpace(masked.charCodeAt(close - 1))) close--;
@@ -44,8 +47,8 @@ export function callParts(code: string, masked: string, start: number, end: numb
     }
   }
   if (open < 0) open = masked.indexOf('(', start);                 // no closing parenthesis (MISSING)
-  if (open < 0 || open >= end) return { callee: piece(code, start, end), args: [] };
-  return { callee: piece(code, start, open), args: splitArguments(code.slice(open, end), open) };
+  if (open < 0 || open >= end) return { callee: piece(code, start, end), open: -1 };
+  return { callee: piece(code, start, open), open };
 }
 
 /** `if (cond) then`, `while (cond) body`, `for (...) body`, `switch`: the first parenthesised group and the rest. */

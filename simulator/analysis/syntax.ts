@@ -3,9 +3,8 @@
 // each with its span and its enclosing record. One query pass collects them; everything after that is
 // JavaScript over strings, which is far cheaper than walking wasm nodes one by one.
 import type { Node, Query, Tree } from 'web-tree-sitter';
-import {
-  assignParts, callParts, doBody, functionName, headedParts, parseDeclarators, piece, trimStatement, type Declarator, type Span,
-} from './parts';
+import { record } from './records';
+import type { Declarator, Span } from './parts';
 import type { Piece } from './text';
 
 export type { Declarator, Span };
@@ -50,14 +49,26 @@ export type Rec = FunctionRec | CallRec | IfRec | ElseRec | LoopRec | ReturnRec 
   | DeclRec | AssignRec | UpdateRec | ErrorRec | MmConstRec;
 
 // Only declarations and function definitions capture a child (the type, the declarator and body): every
-// other part is read from the text of the node (parts.ts), which keeps the query's output small.
+// other part is read from the text of the node (parts.ts), which keeps the query's output small. One pattern
+// per node type: the capture name says what the node is, so no node's type has to be asked from wasm.
 const QUERY_SOURCE = `
 (function_definition declarator: (_) @decl body: (compound_statement) @fbody) @function
 (declaration type: (_) @type) @declaration
 (field_declaration type: (_) @type) @field
 (parameter_declaration type: (_) @type) @param
-[(call_expression) (if_statement) (else_clause) (for_statement) (while_statement) (do_statement) (return_statement)
- (goto_statement) (break_statement) (labeled_statement) (assignment_expression) (update_expression) (ERROR)] @node
+(call_expression) @call
+(if_statement) @if
+(else_clause) @else
+(for_statement) @for
+(while_statement) @while
+(do_statement) @do
+(return_statement) @return
+(goto_statement) @goto
+(break_statement) @break
+(labeled_statement) @labeled
+(assignment_expression) @assign
+(update_expression) @update
+(ERROR) @error
 `;
 
 export interface Collected {
@@ -67,132 +78,50 @@ export interface Collected {
   errors: ErrorRec[];
 }
 
-let compiled: { query: Query; language: unknown } | null = null;
+const compiled = new Map<string, { query: Query; language: unknown }>();
 
-function getQuery(tree: Tree, make: (src: string) => Query): Query {
-  if (!compiled || compiled.language !== tree.language) compiled = { query: make(QUERY_SOURCE), language: tree.language };
-  return compiled.query;
+/** A query compiled once per language. */
+export function cachedQuery(tree: Tree, make: (src: string) => Query, source: string = QUERY_SOURCE): Query {
+  const hit = compiled.get(source);
+  if (hit && hit.language === tree.language) return hit.query;
+  const query = make(source);
+  compiled.set(source, { query, language: tree.language });
+  return query;
 }
 
-const IDENT = /^[A-Za-z_]\w*$/;
-
-/** node types captured as @node, by the name of the record they become */
-const NODE_KINDS: Record<string, string> = {
-  call_expression: 'call', if_statement: 'if', else_clause: 'else', for_statement: 'for', while_statement: 'while',
-  do_statement: 'do', return_statement: 'return', goto_statement: 'goto', break_statement: 'break',
-  labeled_statement: 'labeled', assignment_expression: 'assign', update_expression: 'update', ERROR: 'error',
-};
+/**
+ * Query options for the characters [start, end) of the text. web-tree-sitter hands JavaScript strings to
+ * tree-sitter as UTF-16, so the byte range tree-sitter wants is twice the string range (node positions come
+ * back already halved). A test pins this (analysis-perf.test.ts).
+ */
+export function charRange(start: number, end: number): { startIndex: number; endIndex: number } {
+  return { startIndex: 2 * start, endIndex: 2 * end };
+}
 
 /**
- * Collect the records of a tree parsed from `code` (the preprocessed text: same offsets as the user's).
- * `masked` is `code` with comments and literals blanked; `loopMacros` maps the start offset of each
- * rewritten loop macro to its name; `mmConstants` finds PAGE_SHIFT / PAGE_SIZE / PAGE_MASK in `masked`.
+ * The records of the nodes that lie in [start, end) of a tree parsed from `code` (the preprocessed text:
+ * same offsets as the user's). `masked` is `code` with comments and literals blanked; `loopMacros` maps the
+ * start offset of each rewritten loop macro to its name. Nodes straddling the range are never returned as
+ * the callers cut ranges only at top-level function boundaries.
  */
-export function collect(tree: Tree, code: string, masked: string, makeQuery: (src: string) => Query,
-                        loopMacros: Map<number, string>, mmConstants: RegExp): Collected {
+export function rangeRecords(tree: Tree, query: Query, code: string, masked: string, loopMacros: Map<number, string>,
+                             start: number, end: number, nextId: () => number): Rec[] {
   const records: Rec[] = [];
-  let id = 0;
+  const whole = start === 0 && end >= code.length;
   // Records are built as plain literals with the common fields first (no object spread): with ~10^4
   // records per large file, spread copies were the most expensive part of the analysis.
-  for (const match of getQuery(tree, makeQuery).matches(tree.rootNode)) {
+  for (const match of query.matches(tree.rootNode, whole ? {} : charRange(start, end))) {
     const caps = match.captures;
-    const main = caps.find(c => c.name !== 'decl' && c.name !== 'fbody' && c.name !== 'type');
+    const main = caps.length === 1 ? caps[0] : caps.find(c => c.name !== 'decl' && c.name !== 'fbody' && c.name !== 'type');
     if (!main) continue;
     const node = main.node;
-    const start = node.startIndex;
-    const end = node.endIndex;
-    const kind = main.name === 'node' ? NODE_KINDS[node.type] ?? (node.isError ? 'error' : '') : main.name;
-    switch (kind) {
-      case 'function': {
-        const decl = caps.find(c => c.name === 'decl')!.node;
-        const body = caps.find(c => c.name === 'fbody')!.node;
-        const fname = functionName(code.slice(decl.startIndex, decl.endIndex), decl.startIndex);
-        if (fname) {
-          records.push({ kind: 'function', id: id++, start, end, parent: null, fn: null, inError: false,
-            name: fname.name, nameSpan: fname.span, body: { start: body.startIndex, end: body.endIndex } });
-        }
-        break;
-      }
-      case 'declaration': case 'field': case 'param': {
-        const typeEnd = caps.find(c => c.name === 'type')!.node.endIndex;
-        records.push({ kind: 'decl', id: id++, start, end, parent: null, fn: null, inError: false,
-          decl: kind === 'declaration' ? 'var' : kind === 'field' ? 'field' : 'param',
-          typeText: code.slice(start, typeEnd).replace(/\s+/g, ' ').trim(), typeSpan: { start, end: typeEnd },
-          declarators: parseDeclarators(code.slice(typeEnd, end), typeEnd) });
-        break;
-      }
-      case 'call': {
-        const { callee, args } = callParts(code, masked, start, end);
-        records.push({ kind: 'call', id: id++, start, end, parent: null, fn: null, inError: false,
-          name: callee.text, direct: IDENT.test(callee.text), nameSpan: callee, args, intact: true });
-        break;
-      }
-      case 'if': {
-        const { head, rest } = headedParts(code, masked, start + 2, end);
-        records.push({ kind: 'if', id: id++, start, end, parent: null, fn: null, inError: false,
-          cond: head, then: { start: rest.start, end: rest.end }, elseSpan: null });
-        break;
-      }
-      case 'else':
-        records.push({ kind: 'else', id: id++, start, end, parent: null, fn: null, inError: false });
-        break;
-      case 'for': case 'while': case 'do': {
-        let body: Piece;
-        let header: Piece;
-        if (kind === 'do') {
-          body = doBody(code, masked, start, end);
-          header = piece(code, body.end, end);
-        } else {
-          body = headedParts(code, masked, start, end).rest;
-          header = piece(code, start, body.start);
-        }
-        records.push({ kind: 'loop', id: id++, start, end, parent: null, fn: null, inError: false,
-          loop: kind, body, header, macro: loopMacros.get(start) ?? null });
-        break;
-      }
-      case 'return':
-        records.push({ kind: 'return', id: id++, start, end, parent: null, fn: null, inError: false,
-          value: trimStatement(code.slice(start + 6, end)) });
-        break;
-      case 'goto':
-        records.push({ kind: 'goto', id: id++, start, end, parent: null, fn: null, inError: false,
-          label: trimStatement(code.slice(start + 4, end)) });
-        break;
-      case 'break':
-        records.push({ kind: 'break', id: id++, start, end, parent: null, fn: null, inError: false });
-        break;
-      case 'labeled':
-        records.push({ kind: 'label', id: id++, start, end, parent: null, fn: null, inError: false,
-          name: /^[A-Za-z_]\w*/.exec(code.slice(start, end))?.[0] ?? '' });
-        break;
-      case 'assign': {
-        const { left, op, right } = assignParts(code, masked, start, end);
-        records.push({ kind: 'assign', id: id++, start, end, parent: null, fn: null, inError: false, left, right, op });
-        break;
-      }
-      case 'update': {
-        const text = code.slice(start, end);
-        const lead = text.startsWith('++') || text.startsWith('--') ? 2 : 0;
-        const tail = !lead && (text.endsWith('++') || text.endsWith('--')) ? 2 : 0;
-        records.push({ kind: 'update', id: id++, start, end, parent: null, fn: null, inError: false,
-          arg: piece(code, start + lead, end - tail) });
-        break;
-      }
-      case 'error':
-        records.push({ kind: 'error', id: id++, start, end, parent: null, fn: null, inError: false,
-          missing: false, what: code.slice(start, Math.min(end, start + 40)) });
-        break;
-    }
+    const s = node.startIndex;
+    if (s < start) continue;
+    const e = node.endIndex;
+    const r = record(main.name, s, e, caps, code, masked, loopMacros, nextId);
+    if (r) records.push(r);
   }
-  const nextId = () => id++;
-  let brokenCalls = new Set<string>();
-  if (tree.rootNode.hasError) {
-    const missing = missingNodes(tree.rootNode, nextId);
-    records.push(...missing.records);
-    brokenCalls = missing.brokenCalls;
-  }
-  records.push(...mmConstantUses(tree, code, masked, mmConstants, nextId));
-  return link(records, brokenCalls);
+  return records;
 }
 
 const STATEMENT_LEVEL = /(_statement|declaration|^translation_unit|^function_definition)$/;
@@ -201,7 +130,7 @@ const STATEMENT_LEVEL = /(_statement|declaration|^translation_unit|^function_def
  * MISSING nodes (tokens the parser invented) are found by descending only into subtrees with errors. A
  * call is broken when a MISSING token lies inside it (its closing parenthesis, say).
  */
-function missingNodes(root: Node, id: () => number): { records: ErrorRec[]; brokenCalls: Set<string> } {
+export function missingNodes(root: Node, id: () => number): { records: ErrorRec[]; brokenCalls: Set<string> } {
   const records: ErrorRec[] = [];
   const brokenCalls = new Set<string>();
   const stack: Node[] = [root];
@@ -220,9 +149,12 @@ function missingNodes(root: Node, id: () => number): { records: ErrorRec[]; brok
   return { records, brokenCalls };
 }
 
-function mmConstantUses(tree: Tree, code: string, masked: string, re: RegExp, id: () => number): MmConstRec[] {
+/** PAGE_SHIFT / PAGE_SIZE / PAGE_MASK used in [start, end) of the text (`re` is a global regex). */
+export function mmConstantUses(tree: Tree, code: string, masked: string, re: RegExp, id: () => number,
+                               start = 0, end = masked.length): MmConstRec[] {
   const found: MmConstRec[] = [];
-  for (const m of masked.matchAll(re)) {
+  re.lastIndex = start;
+  for (let m = re.exec(masked); m && m.index < end; m = re.exec(masked)) {
     const node = tree.rootNode.descendantForIndex(m.index, m.index + m[0].length);
     if (!node || node.type !== 'identifier') continue;
     const parent = node.parent;
@@ -240,7 +172,7 @@ function mmConstantUses(tree: Tree, code: string, masked: string, re: RegExp, id
 }
 
 /** Sort, then give each record its innermost enclosing record, function and error flag. */
-function link(records: Rec[], brokenCalls: Set<string>): Collected {
+export function link(records: Rec[], brokenCalls: Set<string>): Collected {
   records.sort((a, b) => a.start - b.start || b.end - a.end || rank(a) - rank(b));
   const stack: Rec[] = [];
   const functions: FunctionRec[] = [];

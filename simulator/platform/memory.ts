@@ -66,7 +66,8 @@ export class BuddyAllocator {
     this.freePages += 2 ** order;
     while (order < this.maxOrder) {
       const size = 2 ** order;
-      const buddy = ((pfn - this.basePfn) / size) % 2 === 0 ? pfn + size : pfn - size;
+      // __find_buddy_pfn: pfn ^ (1 << order), on the absolute pfn (free blocks are naturally aligned, as seeded)
+      const buddy = (pfn / size) % 2 === 0 ? pfn + size : pfn - size;
       if (!this.free[order].has(buddy)) break;
       this.free[order].delete(buddy);
       pfn = Math.min(pfn, buddy);

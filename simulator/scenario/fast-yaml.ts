@@ -6,8 +6,13 @@
 // It never guesses: anything outside that subset (anchors, tags, block scalars, multi-line plain or
 // quoted strings, tabs, document markers, odd indentation, and every syntax error) throws
 // FastYamlUnsupported, and the caller hands the text to the `yaml` package, which then decides.
-import { YEntry, YMap, YNode, YScalar, YSeq, checkDuplicateKeys, tooDeep } from './yaml-nodes';
+import { YEntry, YMap, YNode, YScalar, YSeq, checkDuplicateKeys, nestingMessage } from './yaml-nodes';
+import { ScenarioError } from './types';
+import { LIMITS } from '../limits';
 import { QuotedScanner, findUnsupportedWhitespace } from './yaml-lexical';
+
+/** YAML 1.2: the `:` of an implicit (not `? `) block mapping key is at most 1024 characters after its start. */
+const MAX_IMPLICIT_KEY = 1024;
 
 export class FastYamlUnsupported extends Error {
   constructor(readonly line: number, readonly col: number, readonly reason: string) {
@@ -58,6 +63,11 @@ class FastParser {
   private readonly quotedScanner = new QuotedScanner();
   private depth = 0;          // collections entered (1 inside the root map)
   private streamArmed = false; // the value being parsed is the root map's `steps:`
+  /**
+   * The first repeated key, thrown once the whole text has parsed: a syntax error later in the text is
+   * reported first, as the yaml package reports it. Steps after it are no longer streamed.
+   */
+  private duplicate: ScenarioError | null = null;
 
   constructor(private readonly s: string, private readonly file: string, private readonly stepSink?: (item: YNode) => void) {
     this.n = s.length;
@@ -71,11 +81,30 @@ class FastParser {
     if (this.ind < 0) return null;
     const root = this.blockNode(-1);
     if (this.ind >= 0) this.fail('content after the end of the document');
+    if (this.duplicate) throw this.duplicate;
     return root;
   }
 
   private construct(c: number): string {
     return CONSTRUCT_NAMES[String.fromCharCode(c)] ?? `unexpected '${String.fromCharCode(c)}'`;
+  }
+
+  /**
+   * Nesting past the limit goes to the yaml package, which reports it at the same place unless the text has
+   * an earlier syntax error (so both readers agree on which error a file gets).
+   */
+  private checkDepth(line: number, col: number): void {
+    if (this.depth > LIMITS.nestingDepth) throw new FastYamlUnsupported(line, col, nestingMessage());
+  }
+
+  private noteDuplicates(entries: YEntry[]): void {
+    if (this.duplicate) return;
+    try {
+      checkDuplicateKeys(entries, this.file);
+    } catch (e) {
+      if (!(e instanceof ScenarioError)) throw e;
+      this.duplicate = e;
+    }
   }
 
   private fail(reason: string): never {
@@ -170,6 +199,7 @@ class FastParser {
       let j = this.i;
       while (s.charCodeAt(j) === SP) j++;
       if (s.charCodeAt(j) === COLON && this.blankAt(j + 1)) {
+        if (j - start > MAX_IMPLICIT_KEY) this.fail('implicit key longer than 1024 characters');
         this.setKey(text, start);
         this.i = j + 1;
         return true;
@@ -184,6 +214,7 @@ class FastParser {
       const d = s.charCodeAt(j);
       if (j >= this.n || d === LF) return false;
       if (d === COLON && this.blankAt(j + 1)) {
+        if (j - start > MAX_IMPLICIT_KEY) this.fail('implicit key longer than 1024 characters');
         let e = j;
         while (e > start && s.charCodeAt(e - 1) === SP) e--;
         this.setKey(s.slice(start, e), start);
@@ -207,7 +238,7 @@ class FastParser {
     const entries: YEntry[] = [];
     const line = this.keyLine;
     const firstCol = this.keyCol;
-    tooDeep(this.depth, this.file, line, firstCol);
+    this.checkDepth(line, firstCol);
     for (;;) {
       const key = this.keyText;
       const keyLine = this.keyLine;
@@ -222,7 +253,7 @@ class FastParser {
       if (this.isSeqEntry()) this.fail('a list item where a key was expected');
       if (!this.tryKey()) this.fail('expected a key (name: value)');
     }
-    checkDuplicateKeys(entries, this.file);
+    this.noteDuplicates(entries);
     this.depth--;
     return new YMap(entries, line, firstCol);
   }
@@ -247,7 +278,7 @@ class FastParser {
     const items: YNode[] = [];
     const line = this.line;
     const firstCol = this.i - this.ls + 1;
-    tooDeep(this.depth, this.file, line, firstCol);
+    this.checkDepth(line, firstCol);
     for (;;) {
       this.i++;
       while (this.code(this.i) === SP) this.i++;
@@ -263,7 +294,7 @@ class FastParser {
         if (this.isSeqEntry()) this.fail('nested list on one line');
         item = this.blockNode(col);
       }
-      if (sink) sink(item);
+      if (sink && !this.duplicate) sink(item);
       else items.push(item);
       if (this.ind === col && this.isSeqEntry()) continue;
       if (this.ind > col) this.fail('unexpected indentation');
@@ -312,7 +343,7 @@ class FastParser {
     this.depth++;
     const line = this.line;
     const col = this.i - this.ls + 1;
-    tooDeep(this.depth, this.file, line, col);
+    this.checkDepth(line, col);
     this.i++;
     const entries: YEntry[] = [];
     const items: YNode[] = [];
@@ -336,7 +367,8 @@ class FastParser {
         this.streamArmed = false;
         entries.push({ key, keyLine, keyCol, value });
       } else if (sink) {
-        sink(this.flowValue(blockIndent));
+        const item = this.flowValue(blockIndent);
+        if (this.duplicate) items.push(item); else sink(item);
       } else {
         items.push(this.flowValue(blockIndent));
       }
@@ -348,7 +380,7 @@ class FastParser {
     }
     this.depth--;
     if (!isMap) return new YSeq(items, line, col);
-    checkDuplicateKeys(entries, this.file);
+    this.noteDuplicates(entries);
     return new YMap(entries, line, col);
   }
 

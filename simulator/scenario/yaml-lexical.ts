@@ -75,6 +75,9 @@ export class QuotedScanner {
 export function findUnsupportedWhitespace(s: string): { offset: number; reason: string } | undefined {
   const cr = s.indexOf('\r');
   if (cr !== -1) return { offset: cr, reason: 'carriage return without line feed' };
+  // a byte-order mark past the first character: the yaml package skips it at a line start, the fast parser would not
+  const bom = s.indexOf('\ufeff', 1);
+  if (bom !== -1) return { offset: bom, reason: 'byte-order mark inside the text' };
   for (let tab = s.indexOf('\t'); tab !== -1; tab = s.indexOf('\t', tab + 1)) {
     if (!inComment(s, tab)) return { offset: tab, reason: 'tab character' };
   }

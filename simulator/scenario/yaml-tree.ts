@@ -39,6 +39,8 @@ export function parseTree(text: string, file: string, stepSink?: (item: YNode) =
 }
 
 export function parseWithYamlPackage(text: string, file: string): YNode | null {
+  // A byte-order mark is not a column (editors do not show it; the fast parser skips it too).
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: false, prettyErrors: false, schema: 'core' });
   const err = doc.errors[0];

@@ -313,7 +313,7 @@ export function parseDmaBody(c: Cursor, body: DmaBody = emptyDmaBody()): DmaBody
       const eq = s.indexOf('=', keyAt);
       const sp = s.indexOf(' ', keyAt);
       if (eq < 0 || (sp >= 0 && sp < eq)) c.fail('key=value');
-      throw new BodyError(keyAt, `unknown field ${JSON.stringify(s.slice(keyAt, eq))}`);
+      throw new BodyError(keyAt, `unknown field ${shown(s.slice(keyAt, eq))}`);
     }
     if (!c.atEnd() && s.charCodeAt(c.pos) !== 32) c.fail('a space before the next field');
   }

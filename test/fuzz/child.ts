@@ -15,6 +15,8 @@ export interface FuzzTarget<T> {
   init?(): Promise<void>;
   /** after every seed ran: throws when the cases did not reach what the target is for (a vacuous run) */
   finish?(): void;
+  /** one line of figures for the test log (what the cases reached) */
+  summary?(): string;
 }
 
 export interface ChildRequest {
@@ -32,7 +34,7 @@ export type ChildReport =
   | { t: 'case'; seed: number; n: number }
   | { t: 'fail'; seed: number; path: string; error: string; file: string; size: number; preview: string }
   | { t: 'dumped'; file: string }
-  | { t: 'done' };
+  | { t: 'done'; summary?: string };
 
 function send(m: ChildReport): void {
   process.send!(m);
@@ -96,7 +98,7 @@ async function main(): Promise<void> {
       return;
     }
   }
-  send({ t: 'done' });
+  send({ t: 'done', summary: target.summary?.() });
 }
 
 main().then(() => process.disconnect?.(), e => {

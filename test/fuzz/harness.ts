@@ -48,7 +48,7 @@ export interface FuzzRunOptions {
   heapMb: number;
 }
 
-export interface FuzzSummary { cases: number; ms: number; seeds: number[] }
+export interface FuzzSummary { cases: number; ms: number; seeds: number[]; summary: string }
 
 /**
  * Runs one target in a child process over every seed. Resolves with the case count, or rejects with an error
@@ -71,11 +71,12 @@ export function runFuzzTarget(o: FuzzRunOptions): Promise<FuzzSummary> {
     let lastProgress = Date.now();
     let cases = 0;
     let settled = false;
+    let summary = '';
     const finish = (err: Error | null) => {
       if (settled) return;
       settled = true;
       clearInterval(watchdog);
-      if (err) reject(err); else resolve({ cases, ms: Date.now() - started, seeds });
+      if (err) reject(err); else resolve({ cases, ms: Date.now() - started, seeds, summary });
     };
     let dying = false;
     const lost = async (what: string) => {
@@ -99,7 +100,10 @@ export function runFuzzTarget(o: FuzzRunOptions): Promise<FuzzSummary> {
       else if (m.t === 'fail') {
         finish(new Error(`fuzz ${o.target} failed at seed ${m.seed}, path ${m.path}: ${m.error}\n` +
           `input (${m.size} characters) written to ${m.file}${m.preview ? `; it begins:\n${m.preview}` : ''}\n${replayHint(m.seed, m.path)}`));
-      } else if (m.t === 'done') finish(null);
+      } else if (m.t === 'done') {
+        summary = m.summary ?? '';
+        finish(null);
+      }
     });
     child.on('exit', (code, signal) => {
       if (settled) return;

@@ -17,6 +17,6 @@ for (const s of SUITES.filter(x => selected(x.target))) {
   test(`fuzz ${s.target}: only results or clear errors`, { timeout: 240_000 }, async () => {
     const r = await runFuzzTarget({ module, heapMb: 1024, ...s });
     assert.ok(r.cases >= Math.min(s.runsPerSeed, 1), `ran ${r.cases} cases`);
-    console.log(`# ${s.target}: ${r.cases} cases in ${r.ms} ms (seeds ${r.seeds.join(', ')})`);
+    console.log(`# ${s.target}: ${r.cases} cases in ${r.ms} ms (seeds ${r.seeds.join(', ')}); ${r.summary}`);
   });
 }

@@ -250,7 +250,7 @@ test('the report shows GEM objects as gem buffers with their device addresses, a
   const s = runVariant('reviewed');
   const r = s.snapshot();
   const gems = r.buffers!.filter(b => b.kind === 'gem' && b.dma);
-  assert.ok(gems.some(b => b.dma!.some(d => d.dev === 'apu1' && d.dma === '0x100000000')), JSON.stringify(gems));
+  assert.ok(gems.some(b => b.dma!.some(d => d.dev === 'apu0' && d.dma === '0x1000000')), JSON.stringify(gems));
   const drivers = (r as unknown as { drivers: Record<string, { variant: string; objects: unknown[] }> }).drivers;
   assert.equal(drivers.apu1.variant, 'reviewed');
   assert.equal(drivers.apu1.objects.length, 3);

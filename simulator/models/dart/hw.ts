@@ -21,13 +21,16 @@ export interface DartParams {
 }
 
 export type RegWriteLog = (text: string) => void;
+/** Whether anyone reads the register-write log now: the text is only built then (every unmap writes registers). */
+export type RegWriteLogWanted = () => boolean;
 
 export class DartHardware {
   private readonly regs = new Map<number, number>();
   /** streams that have been programmed or used since reset (the register view shows these) */
   private readonly touched = new Set<number>();
 
-  constructor(readonly hw: DartHw, readonly p: DartParams, private readonly log: RegWriteLog) {
+  constructor(readonly hw: DartHw, readonly p: DartParams, private readonly log: RegWriteLog,
+    private readonly logWanted: RegWriteLogWanted = () => true) {
     this.regs.set(PARAMS1, Math.log2(p.pgsize) * 2 ** PARAMS1_PAGE_SHIFT[1]);
     this.regs.set(PARAMS2, p.bypass ? 1 : 0);
     if (hw.generation === 't8110') {
@@ -43,7 +46,7 @@ export class DartHardware {
 
   write(offset: number, value: number, what: string): void {
     this.regs.set(offset, value >>> 0);
-    this.log(`writel(0x${hexPad(value >>> 0, 8)}, +0x${offset.toString(16)}) ${what}`);
+    if (this.logWanted()) this.log(`writel(0x${hexPad(value >>> 0, 8)}, +0x${offset.toString(16)}) ${what}`);
   }
 
   get lockValue(): number {

@@ -42,7 +42,7 @@ export class DartModel implements IommuModel {
     this.config = { pgsizeBitmap: [p.pgsize], ias: p.ias, oas: p.oas, bypass: p.bypass, pasidBits: 0, iotlbEntries: p.iotlbEntries, streams: p.streams };
     this.hardware = new DartHardware(hw, p, text => {
       if (k.bus.active) k.emit({ kind: 'printk', level: 'debug', dev: name, text });
-    });
+    }, () => k.bus.active);
   }
 
   private get inst(): IommuInstance | undefined {

@@ -152,7 +152,7 @@ function bindEarlier(steps: Doc[]): Doc[] {
   const bound = new Set<string>();
   const out: Doc[] = [];
   const fix = (d: Doc): Doc | null => {
-    if (d.k === 'plain' || d.k === 'str') {
+    if (d.k === 'plain' || d.k === 'str' || d.k === 'raw') {
       const m = /^\$([a-z]+)(\d)(.*)$/.exec(d.text);
       if (!m || bound.has(m[1] + m[2])) return d;
       const alt = [...bound].find(n => n.startsWith(m[1]));

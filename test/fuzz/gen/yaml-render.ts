@@ -3,12 +3,14 @@
 // typed, including the wrong things.
 
 export type Doc =
+  | { k: 'raw'; text: string }            // written exactly as given, even where YAML reads it otherwise
   | { k: 'plain'; text: string }          // written as is when YAML allows it, quoted otherwise
   | { k: 'str'; text: string }            // always quoted
   | { k: 'seq'; items: Doc[] }
   | { k: 'map'; entries: Array<[string, Doc]> };
 
 export const plain = (text: string | number | boolean): Doc => ({ k: 'plain', text: String(text) });
+export const raw = (text: string): Doc => ({ k: 'raw', text });
 export const str = (text: string): Doc => ({ k: 'str', text });
 export const seq = (items: Doc[]): Doc => ({ k: 'seq', items });
 export const map = (entries: Array<[string, Doc]>): Doc => ({ k: 'map', entries });
@@ -25,7 +27,8 @@ function quote(t: string): string {
   return JSON.stringify(t);
 }
 
-function scalar(d: Doc & { k: 'plain' | 'str' }, json: boolean): string {
+function scalar(d: Doc & { k: 'plain' | 'str' | 'raw' }, json: boolean): string {
+  if (d.k === 'raw') return d.text;
   if (json) return d.k === 'plain' && /^-?(0|[1-9][0-9]{0,15})$|^(true|false|null)$/.test(d.text) ? d.text : quote(d.text);
   return d.k === 'plain' && plainOk(d.text) ? d.text : quote(d.text);
 }
@@ -36,7 +39,7 @@ function keyText(key: string, json: boolean): string {
 
 function flow(d: Doc, json: boolean): string {
   switch (d.k) {
-    case 'plain': case 'str': return scalar(d, json);
+    case 'plain': case 'str': case 'raw': return scalar(d, json);
     case 'seq': return `[${d.items.map(x => flow(x, json)).join(', ')}]`;
     case 'map': return `{${d.entries.map(([k, v]) => `${keyText(k, json)}: ${flow(v, json)}`).join(', ')}}`;
   }
@@ -44,7 +47,7 @@ function flow(d: Doc, json: boolean): string {
 
 function block(d: Doc, indent: number, out: string[], style: Style, depth: number): void {
   const pad = ' '.repeat(indent);
-  const inline = (v: Doc) => v.k === 'plain' || v.k === 'str' || (style !== 'block' && depth >= 2) ||
+  const inline = (v: Doc) => v.k === 'plain' || v.k === 'str' || v.k === 'raw' || (style !== 'block' && depth >= 2) ||
     (v.k === 'seq' && v.items.length === 0) || (v.k === 'map' && v.entries.length === 0);
   if (d.k === 'map') {
     for (const [k, v] of d.entries) {

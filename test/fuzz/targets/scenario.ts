@@ -38,6 +38,7 @@ const load: FuzzTarget<{ doc: Parameters<typeof render>[0]; style: Style; muts: 
       assertClearError(e, text, FILE);
     }
   },
+  summary: () => `${stats.loaded} loaded`,
   finish() {
     // the generator must reach the loader's happy path too, or the suite tests nothing but the syntax checks
     assert.ok(stats.loaded > 0, 'no generated scenario loaded');
@@ -76,6 +77,7 @@ const run: FuzzTarget<{ doc: Parameters<typeof render>[0]; style: Style; muts: M
     assert.ok(json.length > 0);
     assert.equal(report.steps.length, session.runs.length);
   },
+  summary: () => `${stats.ran} ran, ${stats.steps} steps executed`,
   finish() {
     assert.ok(stats.ran > 0 && stats.steps > stats.ran, `runs reached too little: ${JSON.stringify(stats)}`);
   },
