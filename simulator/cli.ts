@@ -25,6 +25,9 @@ const USAGE = `usage: iommu-lens run FILE.iommu.yaml [--json] [--trace]
        iommu-lens annotate FILE.c [--scenario S] [--json]
        iommu-lens import-trace TRACE [--json]`;
 
+/** Steps the text report lists; the JSON report has them all. */
+const TEXT_STEPS = 200;
+
 export interface CliIo {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
@@ -52,7 +55,7 @@ function readScenarioText(file: string, io: CliIo): string {
 async function runInterruptibly(session: Session): Promise<void> {
   let last = Date.now();
   while (!session.done) {
-    session.step();
+    session.advance();
     if ((session.cursor & 63) === 0 && Date.now() - last > 50) {
       await new Promise(resolve => setImmediate(resolve));
       last = Date.now();
@@ -82,7 +85,7 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
   if (flags.has('--trace')) {
     io.stdout(session.traceLines().join('\n') + (session.kernel.trace.length ? '\n' : ''));
   }
-  const report = session.snapshot();
+  const report = session.snapshot(flags.has('--json') ? {} : { maxSteps: TEXT_STEPS });
   if (flags.has('--json')) io.stdout(JSON.stringify(report, null, 2) + '\n');
   else if (!flags.has('--trace')) io.stdout(formatTextReport(report));
   const failures = session.expectationFailures();

@@ -35,8 +35,11 @@ export const LIMITS = {
   traceLineLength: 16 * KiB,
   /** bytes of a C source file given to the analysis */
   cSourceBytes: 16 * MiB,
-  /** brackets nested in a C file (tree-sitter's wasm heap breaks near 2500 nested initialisers; kernel code stays under 30) */
-  cNestingDepth: 1000,
+  /**
+   * brackets nested in a C file, and depth of its syntax tree: tree-sitter's wasm code recurses and overruns
+   * its heap near 2500 nested initialisers or a 700-deep tree (kernel code stays under 100)
+   */
+  cNestingDepth: 500,
 } as const;
 
 export type LimitName = keyof typeof LIMITS;
@@ -102,15 +105,17 @@ export function armStepBudget(k: Kernel, armed: boolean): void {
 /**
  * Charges `pages` page-sized units of work (entries written, pages a device access touches) to the running
  * step. Throws LimitError, before the caller changes any state, when the step (or, outside a session, this one
- * call) would go over pagesPerStep.
+ * call) would go over pagesPerStep. `what` names the work in that message; hot paths pass a function so the
+ * text is only built when the limit is hit.
  */
-export function chargePages(k: Kernel, pages: number, what: string, arg?: string): void {
+export function chargePages(k: Kernel, pages: number, what: string | (() => string), arg?: string): void {
   const b = budgets.get(k);
   const used = b?.armed ? b.pages : 0;
   if (used + pages > LIMITS.pagesPerStep) {
     const needs = pages > LIMITS.pagesPerStep ? `more than ${LIMITS.pagesPerStep}` : String(pages);
     const before = used ? ` after ${used} already written or touched by this step` : '';
-    throw new LimitError('pagesPerStep', `${what} needs ${needs} page-table entries or device pages${before}; ` +
+    const label = typeof what === 'function' ? what() : what;
+    throw new LimitError('pagesPerStep', `${label} needs ${needs} page-table entries or device pages${before}; ` +
       `one step may write or touch at most ${LIMITS.pagesPerStep}`, arg);
   }
   if (b?.armed) b.pages = used + pages;

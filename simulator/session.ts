@@ -97,6 +97,12 @@ export class Session {
 
   /** Runs the next step; a ScenarioError (bad reference, unknown device) propagates with its position. */
   step(): ReportStep | undefined {
+    const run = this.advance();
+    return run ? stepRecord(this, run) : undefined;
+  }
+
+  /** step() without building the step's report record (runs to a point or to the end do not look at it). */
+  advance(): StepRun | undefined {
     if (this.done) return undefined;
     const spec = this.scenario.steps[this.runs.length];
     const k = this.kernel;
@@ -149,7 +155,7 @@ export class Session {
     }
     this.runs.push(run);
     if (this.invariants && this.oops === null) this.checkStep(spec);
-    return stepRecord(this, run);
+    return run;
   }
 
   /** After a step with invariant checks on: throws InvariantError naming the step. */
@@ -164,7 +170,7 @@ export class Session {
     while (this.cursor < end && !this.done) {
       if (opts.signal?.aborted) throw new Error('cancelled');
       const chunkEnd = Math.min(end, this.cursor + 2000);
-      while (this.cursor < chunkEnd && !this.done) this.step();
+      while (this.cursor < chunkEnd && !this.done) this.advance();
       opts.onProgress?.(this.cursor, this.total);
       if (this.cursor < end && !this.done) await new Promise(r => setImmediate(r));
     }
@@ -176,11 +182,12 @@ export class Session {
 
   /** Synchronous run to the end (CLI). */
   runAll(): void {
-    while (!this.done) this.step();
+    while (!this.done) this.advance();
   }
 
-  snapshot(): Report {
-    return buildReport(this);
+  /** `maxSteps` keeps only the first steps' records (a text report of a long run shows 200). */
+  snapshot(opts: { maxSteps?: number } = {}): Report {
+    return buildReport(this, opts);
   }
 
   traceLines(): string[] {

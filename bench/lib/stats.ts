@@ -90,6 +90,9 @@ export function pairedSamples(subject: Batch, floor: Batch, o: PairedOptions): P
     consume(subject(n));
     consume(floor(n));
   }
+  // the first calibration ran cold code: size the batch again now that the loop is optimised
+  const again = timeOnce(() => consume(subject(n)));
+  n = Math.max(1, Math.min(cap, Math.round(n * Math.min(4, Math.max(0.25, o.targetSampleMs / Math.max(again.wallMs, 0.001))))));
   const out: PairedSamples = { subject: [], floor: [], subjectCpu: [], iterations: n };
   for (let i = 0; i < o.samples; i++) {
     const s = timeOnce(() => consume(subject(n)));

@@ -14,7 +14,7 @@ import { zipEntries, type ZipEntry } from '../lib/zip';
 import { errorText, ran, skipped, type MeasureContext, type ModuleMeasure, type Outcome } from '../lib/types';
 import { fallbackActivation } from './activation-fallback';
 
-const ACTIVATION_RUNS = 3;
+const ACTIVATION_RUNS = 5;
 const EXTENSION_ID = 'iommu-lens.iommu-lens';
 const NOOP_ID = 'iommu-lens-bench.noop';
 
@@ -159,7 +159,8 @@ async function realActivation(ctx: MeasureContext): Promise<Outcome> {
       ctx.log(`activation: run ${i + 1}: ${v.toFixed(1)} ms (no-op extension ${f?.toFixed(1) ?? '-'} ms)`);
     }
     return ran(values, noopMissing ? null : floors, 'activation of a no-op extension in the same extension host', {
-      note: `real extension host: code-server (VS Code ${version}); the host's own activation marks (willLoadExtensionCode -> ` +
+      note: `real extension host: code-server (VS Code ${version}), dist/ as npm run package builds it (production); ` +
+        `the host's own activation marks (willLoadExtensionCode -> ` +
         `didActivateExtension: code loading + activate() + its promise), each run a fresh workbench on an empty folder` +
         (startupActivated ? `; in ${startupActivated} of ${values.length + (profileRun >= 0 ? 1 : 0)} runs IOMMU Lens was already active before the probe (a startup activation event fired)` : '') +
         (noopMissing ? '; the no-op extension was not picked up, no floor' : ''),
@@ -202,8 +203,9 @@ export const measure: ModuleMeasure = async (names, ctx) => {
   }
   if (names.includes('activation')) {
     if (!names.includes('vsix-size')) {
-      ctx.log('activation: npm run build ...');
-      built = npm(ctx, ['run', 'build'], 120_000).status === 0;
+      // the build that ships: what npm run package makes (esbuild.mjs --production, minified)
+      ctx.log('activation: node esbuild.mjs --production ...');
+      built = spawnSync(process.execPath, ['esbuild.mjs', '--production'], { cwd: ctx.root, encoding: 'utf8', timeout: 120_000 }).status === 0;
     }
     if (!fs.existsSync(path.join(ctx.root, 'dist', 'extension.js'))) out.activation = skipped('dist/extension.js is not built (npm run build fails)');
     else out.activation = await activation(ctx, built);

@@ -13,7 +13,7 @@ import { preprocessKernelC, type Preprocessed } from './preprocess';
 import { collect, UnitCache } from './collect';
 import type { Collected } from './syntax';
 import { LineIndex } from './text';
-import { tooDeeplyNested } from './nesting-guard';
+import { bracketsTooDeep, treeTooDeep } from './nesting-guard';
 import type { Analysis, AnalyzeOptions, ApiCall, FunctionInfo, ParseProblem, SourceFinding } from './types';
 
 const CHECKS = [
@@ -56,7 +56,7 @@ export class CAnalyzer {
    * syntax errors tree-sitter may recover differently when it reuses parts of the old tree.
    */
   update(text: string, changes?: readonly TextChange[]): Analysis {
-    const tooDeep = tooDeeplyNested(this.fileName, text);
+    const tooDeep = bracketsTooDeep(this.fileName, text);
     if (tooDeep) return tooDeep;
     const pre = preprocessKernelC(text);
     const parser = this.parser ??= newCParser();
@@ -76,6 +76,8 @@ export class CAnalyzer {
     this.tree = tree;
     this.pre = pre;
     if (!tree) throw new Error('tree-sitter returned no tree');
+    const deepTree = treeTooDeep(this.fileName, text, tree);
+    if (deepTree) return deepTree;
     return buildAnalysis(this.fileName, text, pre, tree, this.opts, this.units);
   }
 
@@ -134,7 +136,8 @@ function point(text: string, index: number): { row: number; column: number } {
 
 function buildAnalysis(fileName: string, text: string, pre: Preprocessed, tree: Tree, opts: AnalyzeOptions, units: UnitCache | null): Analysis {
   const loopMacros = new Map(pre.rewrites.filter(r => r.kind === 'loop').map(r => [r.start, r.macro ?? ''] as [number, string]));
-  const collected = collect(tree, text, pre.text, pre.masked, newCQuery, loopMacros, new RegExp(MM_CONSTANT_RE.source, 'g'), units);
+  const collected = collect(tree, text, pre.text, pre.masked, newCQuery, loopMacros, new RegExp(MM_CONSTANT_RE.source, 'g'), units,
+    opts.recordStrategy);
   const lines = new LineIndex(text);
   const ctx = new CheckContext(fileName, pre.text, lines, collected);
   const findings: SourceFinding[] = CHECKS.flatMap(check => check(ctx));

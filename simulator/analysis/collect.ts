@@ -7,15 +7,18 @@
 // unit whose text is unchanged since the previous analysis reuses its records (CAnalyzer.update).
 import type { Node, Query, Tree } from 'web-tree-sitter';
 import { DOMAIN_USERS, MAP_APIS, UNMAP_APIS } from './apis';
-import { functionName } from './parts';
+import { functionRecord } from './records';
 import {
-  cachedQuery, link, missingNodes, mmConstantUses, rangeRecords, type Collected, type FunctionRec, type Rec,
+  cachedQuery, errorRecords, link, mmConstantUses, recordReader, type Collected, type ErrorRec, type FunctionRec, type Rec,
 } from './syntax';
 import { lastMember, normalizeExpr } from './text';
+
+/** How records are read: `auto` walks the whole tree once when most of it is wanted, else queries ranges. */
+export type RecordStrategy = 'auto' | 'walk' | 'range';
 import { cloneRecord } from './clone';
 
 const TOP_QUERY = `
-(function_definition declarator: (_) @decl body: (compound_statement) @fbody) @function
+(function_definition) @function
 [(preproc_if) (preproc_ifdef) (preproc_else) (preproc_elif) (preproc_elifdef) (linkage_specification) (declaration_list)] @container
 `;
 
@@ -32,8 +35,8 @@ const JUMP = /\b(?:goto|break)\b/;
 interface Unit {
   start: number;
   end: number;
-  /** the function record from the top-level query (null for gaps and unnamed functions) */
-  fn: FunctionRec | null;
+  /** the function_definition node (null for gaps); its record is made only when the function is not read */
+  node: Node | null;
   hasError: boolean;
   /** queried (or reused); a function that is not keeps only `fn` */
   wanted: boolean;
@@ -69,20 +72,12 @@ function topUnits(tree: Tree, make: (src: string) => Query, code: string, nextId
   const units: Unit[] = [];
   const visit = (node: Node) => {
     for (const m of query.matches(node, { maxStartDepth: 1 })) {
-      const main = m.captures.find(c => c.name === 'function' || c.name === 'container')!;
-      const n = main.node;
-      if (main.name === 'container') {
+      const { name, node: n } = m.captures[0];
+      if (name === 'container') {
         if (n.id !== node.id) visit(n);
         continue;
       }
-      const decl = m.captures.find(c => c.name === 'decl')!.node;
-      const body = m.captures.find(c => c.name === 'fbody')!.node;
-      const start = n.startIndex;
-      const end = n.endIndex;
-      const name = functionName(code.slice(decl.startIndex, decl.endIndex), decl.startIndex);
-      const fn: FunctionRec | null = name ? { kind: 'function', id: nextId(), start, end, parent: null, fn: null, inError: false,
-        name: name.name, nameSpan: name.span, body: { start: body.startIndex, end: body.endIndex } } : null;
-      units.push({ start, end, fn, hasError: n.hasError, wanted: false, records: null });
+      units.push({ start: n.startIndex, end: n.endIndex, node: n, hasError: n.hasError, wanted: false, records: null });
     }
   };
   visit(tree.rootNode);
@@ -92,16 +87,16 @@ function topUnits(tree: Tree, make: (src: string) => Query, code: string, nextId
   let at = 0;
   for (const u of units) {
     if (u.start < at) continue;                       // never: functions do not nest at top level
-    if (u.start > at) all.push({ start: at, end: u.start, fn: null, hasError: false, wanted: true, records: null });
+    if (u.start > at) all.push({ start: at, end: u.start, node: null, hasError: false, wanted: true, records: null });
     all.push(u);
     at = u.end;
   }
-  if (at < code.length) all.push({ start: at, end: code.length, fn: null, hasError: false, wanted: true, records: null });
+  if (at < code.length) all.push({ start: at, end: code.length, node: null, hasError: false, wanted: true, records: null });
   return all;
 }
 
 function initiallyWanted(u: Unit, masked: string): boolean {
-  if (!u.fn || u.hasError) return true;           // unnamed or broken: its records place as they always did
+  if (!u.node || u.hasError) return true;         // a gap, or broken: its records place as they always did
   const text = masked.slice(u.start, u.end);
   return IOVA_NAMES.test(text) || INTEREST.test(text) || (RETURN_ZERO.test(text) && JUMP.test(text));
 }
@@ -162,34 +157,52 @@ function unitAt(units: Unit[], lo: number, hi: number, at: number): number {
  * `masked` the code with comments and literals blanked). See the file comment for what is queried.
  */
 export function collect(tree: Tree, source: string, code: string, masked: string, makeQuery: (src: string) => Query,
-                        loopMacros: Map<number, string>, mmConstants: RegExp, cache: UnitCache | null): Collected {
+                        loopMacros: Map<number, string>, mmConstants: RegExp, cache: UnitCache | null,
+                        strategy: RecordStrategy = 'auto'): Collected {
   let id = 0;
   const nextId = () => id++;
-  const query = cachedQuery(tree, makeQuery);
   const units = topUnits(tree, makeQuery, code, nextId);
   for (const u of units) if (initiallyWanted(u, masked)) u.wanted = true;
+  // ERROR and MISSING nodes anywhere; a unit holding one is never taken from or kept in the cache
+  const errors = tree.rootNode.hasError ? errorRecords(tree.rootNode, code, nextId) : { records: [] as ErrorRec[], brokenCalls: new Set<string>() };
+  if (units.length) for (const e of errors.records) units[unitAt(units, 0, units.length - 1, e.start)].hasError = true;
   const keyOf = (u: Unit) => `${source.slice(u.start, u.end)}\0${code.slice(u.start, u.end)}`;
+  const reader = recordReader(tree, makeQuery, code, masked, loopMacros, nextId);
+
+  // When most of the text is wanted anyway, all of it is read in one walk: skipping the rest would save less
+  // than the range queries the later rounds would need.
+  let wantedSize = 0;
+  for (const u of units) if (u.wanted) wantedSize += u.end - u.start;
+  if (strategy === 'walk' || (strategy === 'auto' && wantedSize * 2 >= code.length)) for (const u of units) u.wanted = true;
 
   const fill = () => {
-    // reuse what the cache has, then query the rest in runs of adjacent units
+    // reuse what the cache has, then read the rest: in one walk when it is most of the text, else range by range
     const missing: Unit[] = [];
+    let size = 0;
     for (const u of units) {
       if (!u.wanted || u.records) continue;
       const reused = cache && !u.hasError ? cache.take(keyOf(u), u.start, nextId, code) : null;
-      if (reused) u.records = reused; else missing.push(u);
+      if (reused) { u.records = reused; continue; }
+      missing.push(u);
+      u.records = [];
+      size += u.end - u.start;
+    }
+    if (!missing.length) return;
+    const wholeWalk = strategy === 'walk' || (strategy === 'auto' && size * 2 >= code.length);
+    if (wholeWalk) {
+      const wanted = new Set(missing);
+      const unitOf = (at: number) => units[unitAt(units, 0, units.length - 1, at)];
+      for (const r of reader.walk(at => wanted.has(unitOf(at)))) unitOf(r.start).records!.push(r);
     }
     for (let i = 0; i < missing.length;) {
       let j = i;
       while (j + 1 < missing.length && missing[j + 1].start === missing[j].end) j++;
-      const records = rangeRecords(tree, query, code, masked, loopMacros, missing[i].start, missing[j].end, nextId);
+      const records = wholeWalk ? [] : reader.range(missing[i].start, missing[j].end);
       records.push(...mmConstantUses(tree, code, masked, mmConstants, nextId, missing[i].start, missing[j].end));
-      for (const u of missing.slice(i, j + 1)) u.records = [];
       for (const r of records) missing[unitAt(missing, i, j, r.start)].records!.push(r);
-      for (const u of missing.slice(i, j + 1)) {
-        if (cache && !u.hasError && !u.records!.some(r => r.kind === 'error')) cache.keep(keyOf(u), u.start, u.records!);
-      }
       i = j + 1;
     }
+    if (cache) for (const u of missing) if (!u.hasError) cache.keep(keyOf(u), u.start, u.records!);
   };
 
   fill();
@@ -213,17 +226,21 @@ export function collect(tree: Tree, source: string, code: string, masked: string
     if (!more) break;
     fill();
   }
-  cache?.rotate();
 
+  // a function not read keeps its record; one without a name (or a compound body) is read after all, so
+  // that what it holds is placed as it always was (its declarations become file-level ones)
+  const skipped = new Map<Unit, FunctionRec>();
+  for (const u of units) {
+    if (u.wanted || !u.node) continue;
+    const fn = functionRecord(u.node, code, nextId());
+    if (fn) skipped.set(u, fn); else u.wanted = true;
+  }
+  fill();
+  cache?.rotate();
   const records: Rec[] = [];
   for (const u of units) {
-    if (u.records) { for (const r of u.records) records.push(r); } else if (u.fn) records.push(u.fn);
+    if (u.records) { for (const r of u.records) records.push(r); } else records.push(skipped.get(u)!);
   }
-  let brokenCalls = new Set<string>();
-  if (tree.rootNode.hasError) {
-    const missing = missingNodes(tree.rootNode, nextId);
-    records.push(...missing.records);
-    brokenCalls = missing.brokenCalls;
-  }
-  return link(records, brokenCalls);
+  for (const e of errors.records) records.push(e);
+  return link(records, errors.brokenCalls);
 }

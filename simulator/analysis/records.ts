@@ -1,7 +1,7 @@
-// Builds one record from one query match. Calls and declarations are the most numerous records and most of
+// Builds one record from one syntax node. Calls and declarations are the most numerous records and most of
 // them are never looked at closely (mutex_lock(), `int i;`): their argument list and declarators are split
 // from the text only when a check first reads them.
-import type { QueryCapture } from 'web-tree-sitter';
+import type { Node } from 'web-tree-sitter';
 import {
   assignParts, callParts, doBody, functionName, headedParts, parseDeclarators, piece, trimStatement, type Declarator, type Span,
 } from './parts';
@@ -56,19 +56,27 @@ export class DeclRecord implements DeclRec {
   }
 }
 
-export function record(kind: string, start: number, end: number, caps: QueryCapture[], code: string, masked: string,
+/** The function record of a function_definition node, or null without a name or a compound body. */
+export function functionRecord(node: Node, code: string, id: number): FunctionRec | null {
+  const decl = node.childForFieldName('declarator');
+  const body = node.childForFieldName('body');
+  if (!decl || !body || body.type !== 'compound_statement') return null;
+  const fname = functionName(code.slice(decl.startIndex, decl.endIndex), decl.startIndex);
+  if (!fname) return null;
+  return { kind: 'function', id, start: node.startIndex, end: node.endIndex, parent: null, fn: null, inError: false,
+    name: fname.name, nameSpan: fname.span, body: { start: body.startIndex, end: body.endIndex } };
+}
+
+/** The record of one node of a RECORD_KINDS type (syntax.ts), or null when the node lacks a part it needs. */
+export function record(kind: string, start: number, end: number, node: Node, code: string, masked: string,
                        loopMacros: Map<number, string>, nextId: () => number): Rec | null {
   switch (kind) {
-    case 'function': {
-      const decl = caps.find(c => c.name === 'decl')!.node;
-      const body = caps.find(c => c.name === 'fbody')!.node;
-      const fname = functionName(code.slice(decl.startIndex, decl.endIndex), decl.startIndex);
-      if (!fname) return null;
-      return { kind: 'function', id: nextId(), start, end, parent: null, fn: null, inError: false,
-        name: fname.name, nameSpan: fname.span, body: { start: body.startIndex, end: body.endIndex } };
-    }
+    case 'function':
+      return functionRecord(node, code, nextId());
     case 'declaration': case 'field': case 'param': {
-      const typeEnd = caps.find(c => c.name === 'type')!.node.endIndex;
+      const type = node.childForFieldName('type');
+      if (!type) return null;
+      const typeEnd = type.endIndex;
       const raw = code.slice(start, typeEnd);
       const typeText = SPACES.test(raw) ? raw.replace(/\s+/g, ' ').trim() : raw.trim();
       return new DeclRecord(nextId(), start, end, kind === 'declaration' ? 'var' : kind === 'field' ? 'field' : 'param',

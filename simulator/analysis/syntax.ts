@@ -48,29 +48,6 @@ export interface MmConstRec extends RecBase { kind: 'mmconst'; name: string; exp
 export type Rec = FunctionRec | CallRec | IfRec | ElseRec | LoopRec | ReturnRec | GotoRec | BreakRec | LabelRec
   | DeclRec | AssignRec | UpdateRec | ErrorRec | MmConstRec;
 
-// Only declarations and function definitions capture a child (the type, the declarator and body): every
-// other part is read from the text of the node (parts.ts), which keeps the query's output small. One pattern
-// per node type: the capture name says what the node is, so no node's type has to be asked from wasm.
-const QUERY_SOURCE = `
-(function_definition declarator: (_) @decl body: (compound_statement) @fbody) @function
-(declaration type: (_) @type) @declaration
-(field_declaration type: (_) @type) @field
-(parameter_declaration type: (_) @type) @param
-(call_expression) @call
-(if_statement) @if
-(else_clause) @else
-(for_statement) @for
-(while_statement) @while
-(do_statement) @do
-(return_statement) @return
-(goto_statement) @goto
-(break_statement) @break
-(labeled_statement) @labeled
-(assignment_expression) @assign
-(update_expression) @update
-(ERROR) @error
-`;
-
 export interface Collected {
   records: Rec[];                 // sorted by start, outer before inner
   functions: FunctionRec[];
@@ -78,10 +55,31 @@ export interface Collected {
   errors: ErrorRec[];
 }
 
+/** The node types that become records, by the name record() knows them by. */
+const RECORD_KINDS: Record<string, string> = {
+  function_definition: 'function', declaration: 'declaration', field_declaration: 'field', parameter_declaration: 'param',
+  call_expression: 'call', if_statement: 'if', else_clause: 'else', for_statement: 'for', while_statement: 'while',
+  do_statement: 'do', return_statement: 'return', goto_statement: 'goto', break_statement: 'break',
+  labeled_statement: 'labeled', assignment_expression: 'assign', update_expression: 'update',
+};
+const RECORD_TYPES = Object.keys(RECORD_KINDS);
+
+const kindTables = new WeakMap<object, Array<string | undefined>>();
+
+/** Record kind by node symbol id, for one language. */
+function kindTable(tree: Tree): Array<string | undefined> {
+  let table = kindTables.get(tree.language);
+  if (!table) {
+    table = tree.language.types.map(t => RECORD_KINDS[t]);
+    kindTables.set(tree.language, table);
+  }
+  return table;
+}
+
 const compiled = new Map<string, { query: Query; language: unknown }>();
 
 /** A query compiled once per language. */
-export function cachedQuery(tree: Tree, make: (src: string) => Query, source: string = QUERY_SOURCE): Query {
+export function cachedQuery(tree: Tree, make: (src: string) => Query, source: string): Query {
   const hit = compiled.get(source);
   if (hit && hit.language === tree.language) return hit.query;
   const query = make(source);
@@ -90,47 +88,65 @@ export function cachedQuery(tree: Tree, make: (src: string) => Query, source: st
 }
 
 /**
+ * Records of a tree parsed from `code` (the preprocessed text: same offsets as the user's). `masked` is `code`
+ * with comments and literals blanked; `loopMacros` maps the start offset of each rewritten loop macro to its
+ * name. ERROR regions are not here (errorRecords finds them).
+ */
+export interface RecordReader {
+  /** the records of every node of the tree for which `keep(start)` holds, in one walk */
+  walk(keep: (start: number) => boolean): Rec[];
+  /** the records of the nodes in [start, end); ranges are cut only at top-level function boundaries */
+  range(start: number, end: number): Rec[];
+}
+
+const QUERY_SOURCE = Object.keys(RECORD_KINDS).map(t => `(${t}) @${RECORD_KINDS[t]}`).join('\n');
+
+export function recordReader(tree: Tree, make: (src: string) => Query, code: string, masked: string,
+                             loopMacros: Map<number, string>, nextId: () => number): RecordReader {
+  const build = (kind: string | undefined, node: Node | null, keep: (start: number) => boolean, out: Rec[]) => {
+    if (!kind || !node) return;
+    const s = node.startIndex;
+    if (!keep(s)) return;
+    const r = record(kind, s, node.endIndex, node, code, masked, loopMacros, nextId);
+    if (r) out.push(r);
+  };
+  return {
+    // One descendantsOfType walk in wasm costs about half of a query over the same nodes, but it can only
+    // start from a node: it is the choice when most of the tree is wanted. Each node's kind is its symbol.
+    walk(keep) {
+      const out: Rec[] = [];
+      const kinds = kindTable(tree);
+      for (const node of tree.rootNode.descendantsOfType(RECORD_TYPES)) build(node ? kinds[node.typeId] : undefined, node, keep, out);
+      return out;
+    },
+    // A query limited to a byte range skips what lies outside it cheaply: the choice for a few functions.
+    range(start, end) {
+      const out: Rec[] = [];
+      const inside = (at: number) => at >= start && at < end;
+      for (const m of cachedQuery(tree, make, QUERY_SOURCE).matches(tree.rootNode, charRange(start, end))) {
+        build(m.captures[0].name, m.captures[0].node, inside, out);
+      }
+      return out;
+    },
+  };
+}
+
+/**
  * Query options for the characters [start, end) of the text. web-tree-sitter hands JavaScript strings to
- * tree-sitter as UTF-16, so the byte range tree-sitter wants is twice the string range (node positions come
- * back already halved). A test pins this (analysis-perf.test.ts).
+ * tree-sitter as UTF-16 and converts columns of a query range, but not byte indexes: the byte range tree-sitter
+ * wants is twice the string range. A test pins this (analysis-perf.test.ts).
  */
 export function charRange(start: number, end: number): { startIndex: number; endIndex: number } {
   return { startIndex: 2 * start, endIndex: 2 * end };
 }
 
-/**
- * The records of the nodes that lie in [start, end) of a tree parsed from `code` (the preprocessed text:
- * same offsets as the user's). `masked` is `code` with comments and literals blanked; `loopMacros` maps the
- * start offset of each rewritten loop macro to its name. Nodes straddling the range are never returned as
- * the callers cut ranges only at top-level function boundaries.
- */
-export function rangeRecords(tree: Tree, query: Query, code: string, masked: string, loopMacros: Map<number, string>,
-                             start: number, end: number, nextId: () => number): Rec[] {
-  const records: Rec[] = [];
-  const whole = start === 0 && end >= code.length;
-  // Records are built as plain literals with the common fields first (no object spread): with ~10^4
-  // records per large file, spread copies were the most expensive part of the analysis.
-  for (const match of query.matches(tree.rootNode, whole ? {} : charRange(start, end))) {
-    const caps = match.captures;
-    const main = caps.length === 1 ? caps[0] : caps.find(c => c.name !== 'decl' && c.name !== 'fbody' && c.name !== 'type');
-    if (!main) continue;
-    const node = main.node;
-    const s = node.startIndex;
-    if (s < start) continue;
-    const e = node.endIndex;
-    const r = record(main.name, s, e, caps, code, masked, loopMacros, nextId);
-    if (r) records.push(r);
-  }
-  return records;
-}
-
 const STATEMENT_LEVEL = /(_statement|declaration|^translation_unit|^function_definition)$/;
 
 /**
- * MISSING nodes (tokens the parser invented) are found by descending only into subtrees with errors. A
- * call is broken when a MISSING token lies inside it (its closing parenthesis, say).
+ * ERROR regions and MISSING nodes (tokens the parser invented), found by descending only into subtrees with
+ * errors. A call is broken when a MISSING token lies inside it (its closing parenthesis, say).
  */
-export function missingNodes(root: Node, id: () => number): { records: ErrorRec[]; brokenCalls: Set<string> } {
+export function errorRecords(root: Node, code: string, id: () => number): { records: ErrorRec[]; brokenCalls: Set<string> } {
   const records: ErrorRec[] = [];
   const brokenCalls = new Set<string>();
   const stack: Node[] = [root];
@@ -143,6 +159,12 @@ export function missingNodes(root: Node, id: () => number): { records: ErrorRec[
         if (p.type === 'call_expression') brokenCalls.add(`${p.startIndex}:${p.endIndex}`);
       }
       continue;
+    }
+    if (n.isError) {
+      const start = n.startIndex;
+      const end = n.endIndex;
+      records.push({ id: id(), start, end, parent: null, fn: null, inError: false,
+        kind: 'error', missing: false, what: code.slice(start, Math.min(end, start + 40)) });
     }
     for (const c of n.children) if (c && c.hasError) stack.push(c);
   }

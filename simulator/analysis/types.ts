@@ -133,6 +133,11 @@ export interface Analysis {
 export interface AnalyzeOptions {
   /** limit of ParseProblem entries listed (the rest are counted in parseProblemsOmitted); default 200 */
   maxParseProblems?: number;
+  /**
+   * How the syntax records are read (collect.ts): `walk` the whole tree once, query function `range`s, or
+   * `auto` (default: a walk when most of the file needs reading). Both give the same analysis; tests pin that.
+   */
+  recordStrategy?: 'auto' | 'walk' | 'range';
 }
 
 /**

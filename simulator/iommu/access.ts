@@ -64,7 +64,7 @@ function translate(k: Kernel, dev: Device, addr: number, size: number, access: '
   }
   const need = access === 'write' ? PROT_WRITE : PROT_READ;
   const granule = d.granule;
-  chargePages(k, Math.ceil(((addr % granule) + size) / granule), `a device ${access} of ${hex(size)} bytes at ${hex(addr)}`, 'size');
+  chargePages(k, Math.ceil(((addr % granule) + size) / granule), () => `a device ${access} of ${hex(size)} bytes at ${hex(addr)}`, 'size');
   let first = -1;
   let via: 'iotlb' | 'walk' = 'iotlb';
   let stale = false;

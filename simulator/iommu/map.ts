@@ -38,7 +38,7 @@ export function iommuMap(k: Kernel, d: Domain, iova: number, paddr: number, size
   }
   if (size === 0) return 0;
   // Refused before anything is written when the range would need more entries than a step may write.
-  chargePages(k, countMapPages(d.pgsizeBitmap, iova, paddr, size, LIMITS.pagesPerStep), `iommu_map of ${hex(size)} bytes at iova ${hex(iova)}`, 'size');
+  chargePages(k, countMapPages(d.pgsizeBitmap, iova, paddr, size, LIMITS.pagesPerStep), () => `iommu_map of ${hex(size)} bytes at iova ${hex(iova)}`, 'size');
   let mapped = 0;
   let ret = 0;
   while (mapped < size) {

@@ -104,13 +104,14 @@ function reportDomain(k: Kernel, d: Domain): ReportDomain {
   };
 }
 
-export function buildReport(s: Session): Report {
+export function buildReport(s: Session, opts: { maxSteps?: number } = {}): Report {
   const k = s.kernel;
   const cfg = k.cfg;
   const report: Report = {
     scenario: s.scenario.name,
     kernel: { page_size: cfg.page_size, large_iommu_pages: cfg.large_iommu_pages, dma_strict: cfg.dma_strict, swiotlb: cfg.swiotlb, ...(cfg.version ? { version: cfg.version } : {}) },
-    steps: s.runs.map(r => stepRecord(s, r)),
+    steps: (opts.maxSteps !== undefined && s.runs.length > opts.maxSteps ? s.runs.slice(0, opts.maxSteps) : s.runs).map(r => stepRecord(s, r)),
+    steps_total: s.runs.length,
     groups: k.groups.map(g => ({ id: g.id, iommu: g.iommu.name, devices: g.devices.map(d => d.name), default_domain: g.defaultDomain?.id ?? null, domain: g.domain?.id ?? null })),
     domains: [...k.domains.values()].map(d => reportDomain(k, d)),
     devices: [...k.devices.values()].map(d => ({

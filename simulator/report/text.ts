@@ -48,7 +48,8 @@ export function formatTextReport(r: Report, opts: { maxSteps?: number; maxMappin
     s.expectFailures ? 'FAILED: ' + s.expectFailures.join('; ') : s.findings.length ? s.findings.map(f => f.code).join(', ') : '',
   ]);
   out.push(...(steps.length ? table(['#', 'OP', 'RESULT', 'NOTES'], steps) : ['  (none)']));
-  if (r.steps.length > maxSteps) out.push(`  ... ${r.steps.length - maxSteps} more steps`);
+  const total = r.steps_total ?? r.steps.length;
+  if (total > maxSteps) out.push(`  ... ${total - maxSteps} more steps`);
   out.push('', `Faults (${r.faults.length})`);
   out.push(...(r.faults.length ? table(['STEP', 'DEVICE', 'STREAM', 'IOVA', 'KIND', 'MESSAGE'],
     r.faults.slice(0, 50).map(f => [String(f.step), f.dev, '0x' + f.stream.toString(16), f.iova, f.kind, f.message])) : ['  (none)']));

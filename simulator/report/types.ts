@@ -114,6 +114,8 @@ export interface Report {
   buffers?: ReportBuffer[];
   oops?: string | null;
   expectations?: { checked: number; failed: number };
+  /** steps run; `steps` may hold only the first ones (text reports of long runs) */
+  steps_total?: number;
   sva?: Array<{ dev: string; pasid: number; mm: string; domain: string; exited?: boolean; users?: number }>;
   /** SVA hardware view (sva/report.ts): the binding model that ran, STEs, PASID (CD) tables, processes */
   sva_tables?: {
