@@ -18,7 +18,8 @@ const listTests = (dir, suffix) => fs.existsSync(dir)
   ? fs.readdirSync(dir, { recursive: true }).map(String).filter(f => f.endsWith(suffix)).map(f => path.join(dir, f)).sort()
   : [];
 
-const unit = listTests('test/unit', '.test.ts');
+// test/fuzz: seeded fuzz suites (each target in a child process with a heap cap and a per-case time bound)
+const unit = [...listTests('test/unit', '.test.ts'), ...listTests('test/fuzz', '.fuzz.test.ts')];
 run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-concurrency=2', ...unit]);
 const e2e = listTests('test/e2e', '.e2e.test.mjs');
 if (e2e.length && !process.env.IOMMU_LENS_SKIP_E2E) {

@@ -65,7 +65,8 @@ class Invalid extends Error {}
 
 function fail(path: string, v: unknown, want: string): never {
   let shown: string;
-  try { shown = JSON.stringify(v) ?? String(v); } catch { shown = String(v); }
+  // structured clone delivers BigInts and cycles too: neither may turn the message into [object Object]
+  try { shown = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x)) ?? String(v); } catch { shown = Array.isArray(v) ? 'a list' : typeof v; }
   if (shown.length > 60) shown = shown.slice(0, 57) + '...';
   throw new Invalid(`${path}: expected ${want}, got ${shown}`);
 }

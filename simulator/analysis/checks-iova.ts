@@ -22,13 +22,28 @@ export function isNarrowType(typeText: string): boolean {
 /** An expression that names an IOVA: an iova-looking variable or field, or a dma_addr_t variable. */
 function mentionsIova(ctx: CheckContext, scope: FunctionScope | null, text: string): string | null {
   const re = /[A-Za-z_]\w*/g;
+  // variables are only looked up where some declaration has the type (no declarator parsing otherwise)
+  const typed = declaresDmaAddr(ctx, scope);
   for (let m = re.exec(text); m; m = re.exec(text)) {
     if (/^\s*\(/.test(text.slice(m.index + m[0].length))) continue;          // a function name
     if (isIovaName(m[0])) return m[0];
-    const v = ctx.variable(scope, m[0]);
-    if (v && /\bdma_addr_t\b/.test(v.typeText) && !v.pointer) return m[0];
+    const v = typed ? ctx.variable(scope, m[0]) : undefined;
+    if (v && DMA_ADDR_T.test(v.typeText) && !v.pointer) return m[0];
   }
   return null;
+}
+
+const DMA_ADDR_T = /\bdma_addr_t\b/;
+const dmaAddrScopes = new WeakMap<object, boolean>();
+
+/** Whether a dma_addr_t is declared in the scope (parameters, locals) or at file level. */
+function declaresDmaAddr(ctx: CheckContext, scope: FunctionScope | null): boolean {
+  const has = (key: object, decls: DeclRec[]) => {
+    let v = dmaAddrScopes.get(key);
+    if (v === undefined) dmaAddrScopes.set(key, v = decls.some(d => DMA_ADDR_T.test(d.typeText)));
+    return v;
+  };
+  return (scope !== null && has(scope, scope.decls)) || has(ctx, ctx.fileDecls);
 }
 
 const HELPER_ADVICE: Record<string, string> = {
@@ -128,25 +143,34 @@ export function checkIovaTruncated(ctx: CheckContext): SourceFinding[] {
 
   // Stores of IOVA-returning calls into narrow variables or fields, whatever their names.
   for (const scope of ctx.scopes) {
-    const stores: Array<{ lvalue: string; rhs: string; at: Span; decl?: VarInfo }> = [];
-    for (const a of scope.assigns) if (a.op === '=') stores.push({ lvalue: a.left.text, rhs: a.right.text, at: a });
+    const store = (lvalue: string, callee: string, at: Span, decl?: () => VarInfo | undefined) => {
+      const v = decl?.() ?? ctx.lvalueType(scope, lvalue);
+      if (v && !v.pointer && isNarrowType(v.typeText)) report(v, v.decl.decl === 'field' ? null : scope, `stores the result of ${callee}()`, at);
+    };
+    for (const a of scope.assigns) {
+      const callee = a.op === '=' ? iovaReturningCallee(a.right.text) : null;
+      if (callee) store(a.left.text, callee, a);
+    }
     for (const decl of scope.decls) {
       // only a declaration with an initializer that calls something can store such a result
       const after = ctx.code.slice(decl.typeSpan.end, decl.end);
       if (!after.includes('=') || !after.includes('(')) continue;
-      for (const d of decl.declarators) if (d.init) stores.push({ lvalue: d.name, rhs: d.init.text, at: d.init, decl: scope.vars.get(d.name) });
-    }
-    for (const s of stores) {
-      const callee = /^\(?\s*([A-Za-z_]\w*)\s*\(/.exec(s.rhs)?.[1];
-      if (!callee || !IOVA_RETURNING.has(callee)) continue;
-      const v = s.decl ?? ctx.lvalueType(scope, s.lvalue);
-      if (v && !v.pointer && isNarrowType(v.typeText)) {
-        const owner = v.decl.decl === 'field' ? null : scope;
-        report(v, owner, `stores the result of ${callee}()`, s.at);
+      for (const d of decl.declarators) {
+        const callee = d.init ? iovaReturningCallee(d.init.text) : null;
+        if (callee) store(d.name, callee, d.init!, () => scope.vars.get(d.name));
       }
     }
   }
   return out;
+}
+
+const CALLEE = /^\(?\s*([A-Za-z_]\w*)\s*\(/;
+
+/** The callee when `rhs` is a call of a function that returns an IOVA or DMA address. */
+function iovaReturningCallee(rhs: string): string | null {
+  if (!rhs.includes('(')) return null;
+  const callee = CALLEE.exec(rhs)?.[1];
+  return callee && IOVA_RETURNING.has(callee) ? callee : null;
 }
 
 /** The type words of a declaration without storage class or qualifiers: the part a fix replaces. */

@@ -1,12 +1,14 @@
-// Collects the records the checks read, querying only the parts of the tree they can need. The text is cut
+// Collects the records the checks read, reading only the parts of the tree they can need. The text is cut
 // into units at top-level function definitions (also inside #if blocks): each function, and the gaps between
-// them (declarations, struct fields, globals). A function is queried only when its text can matter to a
-// check — it mentions an IOMMU/IOVA/DMA name, an mm page helper, a kernel allocator, `return 0` after a goto
-// or break, or (found in later rounds) a wrapper of this file around the mapping calls or the member a
-// domain is kept in; the others keep just their function record. Gaps are always queried. An error-free
-// unit whose text is unchanged since the previous analysis reuses its records (CAnalyzer.update).
+// them (declarations, struct fields, globals). A function is read only when its text can matter to a check —
+// it mentions an IOMMU/IOVA/DMA name, an mm page helper, a kernel allocator, `return 0` after a goto or
+// break, or (found in later rounds) a wrapper of this file around the mapping calls or the member a domain is
+// kept in; the others keep just their function record. Gaps are always read. When most of the file is to be
+// read anyway, all of it is, in one walk. An error-free unit whose text is unchanged since the previous
+// analysis reuses its records (CAnalyzer.update).
 import type { Node, Query, Tree } from 'web-tree-sitter';
 import { DOMAIN_USERS, MAP_APIS, UNMAP_APIS } from './apis';
+import { cloneRecord } from './clone';
 import { functionRecord } from './records';
 import {
   cachedQuery, errorRecords, link, mmConstantUses, recordReader, type Collected, type ErrorRec, type FunctionRec, type Rec,
@@ -15,7 +17,6 @@ import { lastMember, normalizeExpr } from './text';
 
 /** How records are read: `auto` walks the whole tree once when most of it is wanted, else queries ranges. */
 export type RecordStrategy = 'auto' | 'walk' | 'range';
-import { cloneRecord } from './clone';
 
 const TOP_QUERY = `
 (function_definition) @function
@@ -38,7 +39,7 @@ interface Unit {
   /** the function_definition node (null for gaps); its record is made only when the function is not read */
   node: Node | null;
   hasError: boolean;
-  /** queried (or reused); a function that is not keeps only `fn` */
+  /** read (or reused from the cache); a function that is not keeps only its function record */
   wanted: boolean;
   records: Rec[] | null;
 }
@@ -154,7 +155,7 @@ function unitAt(units: Unit[], lo: number, hi: number, at: number): number {
 
 /**
  * Collect the records of a tree parsed from `code` (the preprocessed text; `source` is the user's text,
- * `masked` the code with comments and literals blanked). See the file comment for what is queried.
+ * `masked` the code with comments and literals blanked). See the file comment for what is read.
  */
 export function collect(tree: Tree, source: string, code: string, masked: string, makeQuery: (src: string) => Query,
                         loopMacros: Map<number, string>, mmConstants: RegExp, cache: UnitCache | null,
@@ -174,6 +175,14 @@ export function collect(tree: Tree, source: string, code: string, masked: string
   let wantedSize = 0;
   for (const u of units) if (u.wanted) wantedSize += u.end - u.start;
   if (strategy === 'walk' || (strategy === 'auto' && wantedSize * 2 >= code.length)) for (const u of units) u.wanted = true;
+  // a function not read keeps its record; one without a name (or a compound body) is read after all, so
+  // that what it holds is placed as it always was (its declarations become file-level ones)
+  const skippedFn = new Map<Unit, FunctionRec>();
+  for (const u of units) {
+    if (u.wanted || !u.node) continue;
+    const fn = functionRecord(u.node, code, nextId());
+    if (fn) skippedFn.set(u, fn); else u.wanted = true;
+  }
 
   const fill = () => {
     // reuse what the cache has, then read the rest: in one walk when it is most of the text, else range by range
@@ -227,19 +236,10 @@ export function collect(tree: Tree, source: string, code: string, masked: string
     fill();
   }
 
-  // a function not read keeps its record; one without a name (or a compound body) is read after all, so
-  // that what it holds is placed as it always was (its declarations become file-level ones)
-  const skipped = new Map<Unit, FunctionRec>();
-  for (const u of units) {
-    if (u.wanted || !u.node) continue;
-    const fn = functionRecord(u.node, code, nextId());
-    if (fn) skipped.set(u, fn); else u.wanted = true;
-  }
-  fill();
   cache?.rotate();
   const records: Rec[] = [];
   for (const u of units) {
-    if (u.records) { for (const r of u.records) records.push(r); } else records.push(skipped.get(u)!);
+    if (u.records) { for (const r of u.records) records.push(r); } else records.push(skippedFn.get(u)!);
   }
   for (const e of errors.records) records.push(e);
   return link(records, errors.brokenCalls);

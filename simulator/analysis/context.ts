@@ -89,8 +89,7 @@ export class CheckContext {
   readonly scopes: FunctionScope[] = [];
   /** declarations outside any function: struct fields and globals */
   readonly fileDecls: DeclRec[] = [];
-  readonly fields = new Map<string, VarInfo[]>();
-  readonly globals = new Map<string, VarInfo>();
+  private fileVars: { fields: Map<string, VarInfo[]>; globals: Map<string, VarInfo> } | null = null;
   readonly mapWrappers = new Set<string>();
   readonly unmapWrappers = new Set<string>();
   private readonly scopeById = new Map<number, FunctionScope>();
@@ -107,20 +106,29 @@ export class CheckContext {
     this.findWrappers();
   }
 
+  /** struct fields by member name, and global variables: built from the file-level declarations when first asked */
+  get fields(): Map<string, VarInfo[]> { return (this.fileVars ??= this.buildFileVars()).fields; }
+  get globals(): Map<string, VarInfo> { return (this.fileVars ??= this.buildFileVars()).globals; }
+
+  private buildFileVars(): { fields: Map<string, VarInfo[]>; globals: Map<string, VarInfo> } {
+    const fields = new Map<string, VarInfo[]>();
+    const globals = new Map<string, VarInfo>();
+    for (const r of this.fileDecls) {
+      for (const d of r.declarators) {
+        const info = varInfo(r, d);
+        if (r.decl === 'field') {
+          const list = fields.get(d.name);
+          if (list) list.push(info); else fields.set(d.name, [info]);
+        } else if (!d.func) globals.set(d.name, info);
+      }
+    }
+    return { fields, globals };
+  }
+
   private place(r: Rec): void {
     const scope = r.fn ? this.scopeById.get(r.fn.id) : undefined;
     if (!scope) {
-      if (r.kind === 'decl' && r.decl !== 'param') {
-        this.fileDecls.push(r);
-        for (const d of r.declarators) {
-          const info = varInfo(r, d);
-          if (r.decl === 'field') {
-            const list = this.fields.get(d.name);
-            if (list) list.push(info); else this.fields.set(d.name, [info]);
-          }
-          else if (!d.func) this.globals.set(d.name, info);
-        }
-      }
+      if (r.kind === 'decl' && r.decl !== 'param') this.fileDecls.push(r);
       return;
     }
     switch (r.kind) {

@@ -1,7 +1,8 @@
 // Turns a tree-sitter tree into plain JavaScript records the checks can read quickly: functions, calls,
 // if/else, loops, returns, gotos, breaks, labels, declarations, assignments, ERROR and MISSING regions,
-// each with its span and its enclosing record. One query pass collects them; everything after that is
-// JavaScript over strings, which is far cheaper than walking wasm nodes one by one.
+// each with its span and its enclosing record. The nodes come out of wasm in bulk (one walk, or one query
+// per range; collect.ts decides which parts of the file are read); everything after that is JavaScript over
+// strings, which is far cheaper than walking wasm nodes one by one.
 import type { Node, Query, Tree } from 'web-tree-sitter';
 import { record } from './records';
 import type { Declarator, Span } from './parts';
@@ -113,6 +114,7 @@ export function recordReader(tree: Tree, make: (src: string) => Query, code: str
   return {
     // One descendantsOfType walk in wasm costs about half of a query over the same nodes, but it can only
     // start from a node: it is the choice when most of the tree is wanted. Each node's kind is its symbol.
+    // (ERROR is not asked for: web-tree-sitter 0.25 puts its symbol first in a list it binary-searches.)
     walk(keep) {
       const out: Rec[] = [];
       const kinds = kindTable(tree);

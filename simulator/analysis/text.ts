@@ -117,8 +117,19 @@ function nameTokens(name: string): string[] {
 const NOT_AN_ADDRESS = new Set(['count', 'cnt', 'refcount', 'len', 'length', 'size', 'sz', 'shift', 'order',
   'flags', 'nr', 'num', 'idx', 'index', 'bits', 'granule', 'id', 'mask', 'lock', 'domain', 'iovad']);
 
+const iovaNames = new Map<string, boolean>();
+
 /** Names that hold an IOVA, an IOVA pfn or a DMA address: iova, iova_pfn, dma_addr, daddr, dma_handle ... */
 export function isIovaName(name: string): boolean {
+  let is = iovaNames.get(name);
+  if (is === undefined) {
+    is = iovaName(name);
+    if (iovaNames.size < 8192) iovaNames.set(name, is);      // the same names come back in every function
+  }
+  return is;
+}
+
+function iovaName(name: string): boolean {
   const t = nameTokens(name);
   if (t.some(x => NOT_AN_ADDRESS.has(x))) return false;
   if (t.some(x => x === 'iova' || x === 'iovas' || x === 'daddr' || x === 'dmaaddr')) return true;

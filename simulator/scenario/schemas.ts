@@ -1,5 +1,6 @@
 // Schemas of the contract's ops (scenario-format.md "Steps"). Driver models register theirs beside their code.
 import { ArgField, ArgType, markVoidOps, registerOpSchema } from './opspec';
+import { LIMITS } from '../limits';
 
 const u64 = (doc: string, required = true): ArgField => ({ type: 'u64', required, doc });
 const dev: ArgField = { type: 'name', required: true, doc: 'device name' };
@@ -9,7 +10,7 @@ const dir: ArgField = { type: { enum: DIRECTIONS }, required: true, doc: 'DMA di
 export const PROT_BITS = ['read', 'write', 'cache', 'noexec', 'mmio', 'priv'] as const;
 const prot: ArgField = { type: { list: { enum: PROT_BITS } }, required: false, doc: 'IOMMU_READ | IOMMU_WRITE ... (default [read, write])' };
 const sgEntry: ArgType = { object: { paddr: u64('physical address of the segment'), len: u64('segment length') } };
-const sgList: ArgField = { type: { oneOf: [{ list: sgEntry, max: 1 << 20 }, 'handle'] }, required: true, doc: 'scatterlist: [{paddr, len}] or an earlier sg result' };
+const sgList: ArgField = { type: { oneOf: [{ list: sgEntry, max: LIMITS.sgEntries }, 'handle'] }, required: true, doc: 'scatterlist: [{paddr, len}] or an earlier sg result' };
 const obj = (o: Record<string, ArgField>) => ({ object: o });
 
 registerOpSchema({ name: 'probe', doc: 'probe a device: join or create its IOMMU group and attach the default domain', args: { scalar: dev } });

@@ -25,17 +25,29 @@ export interface ParsedTree {
  * when the text needs the `yaml` package instead, `streamed` is false and the sink's work must be dropped.
  */
 export function parseTree(text: string, file: string, stepSink?: (item: YNode) => void): ParsedTree {
+  let tooDeep: FastYamlUnsupported | null = null;
   try {
     return { root: parseFastYaml(text, file, stepSink), streamed: stepSink !== undefined };
   } catch (e) {
     if (!(e instanceof FastYamlUnsupported)) throw e;
-    if (text.length > LARGE_FILE) {
+    if (e.reason === nestingMessage()) tooDeep = e;
+    else if (text.length > LARGE_FILE) {
       throw new ScenarioError({ file, line: e.line, col: e.col },
         `${e.reason} (a file over ${LARGE_FILE / 1024} KiB is read by the fast parser only: plain block and flow YAML or JSON, ` +
         `without anchors, tags, tabs or multi-line strings; see ${LIMITS_DOC})`);
     }
   }
-  return { root: parseWithYamlPackage(text, file), streamed: false };
+  if (tooDeep && text.length > LARGE_FILE) throw new ScenarioError({ file, line: tooDeep.line, col: tooDeep.col }, tooDeep.reason);
+  try {
+    return { root: parseWithYamlPackage(text, file), streamed: false };
+  } catch (e) {
+    // The yaml package may overflow its own stack on such nesting and report it elsewhere: the first map or
+    // list past the limit is the place to show (a syntax error earlier in the text still comes first).
+    if (tooDeep && e instanceof ScenarioError && e.message === tooDeep.reason) {
+      throw new ScenarioError({ file, line: tooDeep.line, col: tooDeep.col }, tooDeep.reason);
+    }
+    throw e;
+  }
 }
 
 export function parseWithYamlPackage(text: string, file: string): YNode | null {

@@ -1,4 +1,5 @@
-// Every scenario in examples/ runs with its expect: blocks, as `iommu-lens run` would.
+// Every scenario in examples/ runs with its expect: blocks, as `iommu-lens run` would, with the simulator's
+// invariants checked after every step.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -14,7 +15,8 @@ test('examples/ holds scenarios', () => {
 
 for (const f of files) {
   test(`example ${f} runs and every expectation holds`, () => {
-    const s = loadSession(fs.readFileSync(path.join(dir, f), 'utf8'), path.join('examples', f));
+    // every simulator invariant (simulator/invariants.ts) is checked after each step
+    const s = loadSession(fs.readFileSync(path.join(dir, f), 'utf8'), path.join('examples', f), { checkInvariants: true });
     s.runAll();
     const failures = s.expectationFailures().map(x => `step ${x.step.index} (${x.step.op}, line ${x.step.pos.line}): ${x.failures.join('; ')}`);
     assert.deepEqual(failures, []);

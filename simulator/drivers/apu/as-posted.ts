@@ -88,6 +88,7 @@ export function mapPosted(k: Kernel, apu: ApuDriver, bo: ApuGem): Ret {
       pages = 1;
     }
     const r = iovad.allocIovaFast(pages, apu.limitPfn, true);
+    k.api('alloc_iova_fast', { size: pages, limit_pfn: apu.limitPfn, flush_rcache: true }, r.pfn ?? 0);
     if (r.oops) k.oops(r.oops);
     raiseIovaFindings(k, r.findings);
     if (r.pfn === null) {
@@ -121,9 +122,11 @@ export function mapPosted(k: Kernel, apu: ApuDriver, bo: ApuGem): Ret {
     let iova = bo.iova;
     for (let i = 0; i < bo.segs.length; i++) {
       const ret = iommuMap(k, d, iova, bo.segs[i].paddr, lens[i], PROT_READ | PROT_WRITE);
+      k.api('iommu_map', { domain: d.id, iova, paddr: bo.segs[i].paddr, size: lens[i], prot: ['read', 'write'] }, ret);
       if (ret !== 0) {
         k.printk('err', `failed to map segment ${i}`, dev);
         raiseIovaFindings(k, iovad.freeIova(r.pfn).findings);     // free_iova on an alloc_iova_fast range
+        k.api('free_iova', { pfn: r.pfn }, null);
         failedMap(k, bo, i);
         return errnoName(ret);
       }
@@ -150,13 +153,15 @@ export function unmapPosted(k: Kernel, apu: ApuDriver, bo: ApuGem): void {
     }
     let iova = bo.iova;
     for (const s of bo.segs) {
-      iommuUnmap(k, d, iova, alignUp(s.len, P));
+      const unmapped = iommuUnmap(k, d, iova, alignUp(s.len, P));
+      k.api('iommu_unmap', { domain: d.id, iova, size: alignUp(s.len, P) }, unmapped);
       iova = (iova + alignUp(s.len, P)) % U32;
     }
     for (const m of bo.mappings) removeMapping(k, m);
     bo.mappings = [];
     bo.sgtHeld = false;
     raiseIovaFindings(k, apu.iovad!.freeIova(Math.floor(bo.iova / P)).findings);   // free_iova(PHYS_PFN(apu_obj->iova))
+    k.api('free_iova', { pfn: Math.floor(bo.iova / P) }, null);
   });
 }
 

@@ -48,6 +48,7 @@ export function mapReviewed(k: Kernel, apu: ApuDriver, bo: ApuGem): Ret {
     const node = apu.mm!.insert(size, apu.granule);
     if (!node) return 'ENOSPC';
     const mapped = iommuMapSg(k, d, node.start, bo.segs.map(s => ({ paddr: s.paddr, len: s.len })), PROT_READ | PROT_WRITE | PROT_CACHE);
+    k.api('iommu_map_sg', { domain: d.id, iova: node.start, nents: bo.segs.length, prot: ['read', 'write', 'cache'] }, mapped);
     if (typeof mapped !== 'number') {
       apu.mm!.remove(node);
       return errnoName(mapped);
@@ -72,6 +73,7 @@ export function unmapReviewed(k: Kernel, apu: ApuDriver, bo: ApuGem): void {
     if (--bo.refcount) return;
     const node = bo.node!;
     const unmapped = iommuUnmap(k, apu.domain!, bo.iova, node.size);
+    k.api('iommu_unmap', { domain: apu.domain!.id, iova: bo.iova, size: node.size }, unmapped);
     if (unmapped < bo.objSize) {
       k.printk('warn', `WARNING: ${apu.site('apu_gem_iommu_unmap')}: WARN_ON(unmapped < size): ${unmapped} of ${bo.objSize} bytes at ${hex(bo.iova)}`, apu.dev.name);
     }

@@ -22,7 +22,7 @@ const loadArb = fc.record({
   doc: scenarioArb.map(s => s.doc), style: styleArb, muts: fc.array(mutationArb, { maxLength: 4 }),
 });
 
-const stats = { loaded: 0, ran: 0, steps: 0 };
+const stats = { loaded: 0, ran: 0, steps: 0, decoded: 0, refused: 0 };
 
 /** Loading: a LoadedScenario or a clear ScenarioError, nothing else. */
 const load: FuzzTarget<{ doc: Parameters<typeof render>[0]; style: Style; muts: Mutation[] }> = {
@@ -97,13 +97,16 @@ const bytesArb = fc.oneof(
 
 const bytes: FuzzTarget<Uint8Array> = {
   arbitrary: bytesArb,
+  summary: () => `${stats.decoded} decoded, ${stats.refused} refused as not UTF-8 text`,
   show: b => Buffer.from(b).toString('latin1'),
   check(b) {
     let text: string;
     try {
       text = decodeScenarioBytes(b, FILE);
+      stats.decoded++;
     } catch (e) {
       assertClearError(e, Buffer.from(b).toString('latin1'), FILE);
+      stats.refused++;
       return;
     }
     try {
