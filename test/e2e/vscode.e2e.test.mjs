@@ -259,7 +259,8 @@ test('UI: after a run, the driver source shows each call\'s outcome inline and t
   // hovering the call explains its outcome and findings in kernel terms
   const call = page.locator('.editor-instance .view-line', { hasText: 'ret = iommu_map(' }).locator('span', { hasText: /^iommu_map$/ });
   await call.first().hover();
-  const hover = page.locator('.monaco-hover:visible', { hasText: 'iova-overrun' }).first();
+  // the run's calls (every invocation with its result) and the review finding on the call itself
+  const hover = page.locator('.monaco-hover:visible', { hasText: 'map-per-sg-entry' }).filter({ hasText: 'calls in this run' }).first();
   await hover.waitFor({ timeout: 15000 });
   await screenshot(page, '05-annotations');
   await readmeScreenshot(page, 'annotations');
