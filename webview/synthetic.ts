@@ -2,6 +2,7 @@
 // (16 KiB granule, 4 KiB CPU pages) whose dma_map_single calls expose the rest of each granule, plus a few
 // stale IOTLB entries, swiotlb bounce slots, faults, holes and a reserved region. Deterministic per seed.
 import type { Report, ReportBuffer, ReportFault, ReportMapping, ReportStep } from '../simulator/report/types';
+import { mulberry32 } from '../simulator/core/prng';
 
 export interface SyntheticOptions {
   /** mappings in domain d1 */
@@ -9,17 +10,7 @@ export interface SyntheticOptions {
   seed?: number;
 }
 
-/** Small fast PRNG (mulberry32): the same seed gives the same report. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const hex = (n: number) => '0x' + n.toString(16);
 const K = 1024;

@@ -5,6 +5,7 @@
 // and the scheduler's events are interleaved. Deterministic for a seed; the result also says which
 // mappings must be live at the end, per device, so tests can check the importer against it.
 import { dirName, tp, traceLine } from './tracepoints';
+import { mulberry32 } from '../core/prng';
 
 export interface GenerateOptions {
   /** follow some events with kernel stack traces (` => function+0x1c/0x40 [module]`) */
@@ -35,17 +36,7 @@ interface Handle {
 const PAGE = 4096;
 const SLOT = 32 * PAGE;                  // larger than any buffer the generator maps
 
-/** mulberry32: small, fast, good enough for test data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 const DEVICES: Array<Omit<GenDevice, 'space' | 'live'>> = [
   { name: '0000:03:00.0', driver: 'nvme', group: 12, ownDomain: false, fn: 'nvme_map_data', task: 'kworker/u16:3-211', cpu: 2 },

@@ -258,10 +258,15 @@ test('UI: after a run, the driver source shows each call\'s outcome inline and t
   await page.keyboard.press('Escape');
   // hovering the call explains its outcome and findings in kernel terms
   const call = page.locator('.editor-instance .view-line', { hasText: 'ret = iommu_map(' }).locator('span', { hasText: /^iommu_map$/ });
-  await call.first().hover();
-  // the run's calls (every invocation with its result) and the review finding on the call itself
+  // the run's calls (every invocation with its result) and the review finding on the call itself; a hover that
+  // opens before the annotations settle shows less, so move away and hover again until it has both
   const hover = page.locator('.monaco-hover:visible', { hasText: 'map-per-sg-entry' }).filter({ hasText: 'calls in this run' }).first();
-  await hover.waitFor({ timeout: 15000 });
+  for (let attempt = 0; ; attempt++) {
+    await page.mouse.move(5, 5);
+    await page.keyboard.press('Escape');
+    await call.first().hover();
+    try { await hover.waitFor({ timeout: 4000 }); break; } catch (e) { if (attempt >= 5) throw e; }
+  }
   await screenshot(page, '05-annotations');
   await readmeScreenshot(page, 'annotations');
   await page.keyboard.press('Escape');
