@@ -31,6 +31,25 @@ function allocate(k: Kernel, dev: Device, dd: DevDma, size: number, kind: 'coher
   return out ? { out, domain: t.domain } : null;
 }
 
+/**
+ * Allocates and records one coherent or non-contiguous allocation; on failure traces `failTp` (dma_alloc with a
+ * zero address, or dma_alloc_sgt_err) and returns null.
+ */
+function allocateRecord(k: Kernel, dev: Device, dd: DevDma, size: number, kind: 'coherent' | 'pages', api: string, fn: string,
+  failTp: 'dma_alloc' | 'dma_alloc_sgt_err', dir: DmaDir) {
+  const got = size > 0 ? allocate(k, dev, dd, size, kind, api, fn) : null;
+  if (!got) {
+    if (k.tracing) k.tracepoint(failTp, tp.dmaAlloc(dev.name, 0, 0, size, DIR_TRACE[dir]));
+    return null;
+  }
+  const { out, domain } = got;
+  dmaState(k).lastExposed = out.exposed;
+  const rec = new MapRecord(api, dev, k.step, domain, out.iova, out.iovaSize, out.pages[0].paddr, size, out.exposed);
+  rec.pages = out.pages;
+  rec.cpu = out.cpu;
+  return { out, domain, rec };
+}
+
 /** Live allocation of the device whose CPU address is cpu (dma_common_find_pages / find_vm_area). */
 function recordByCpu(dd: DevDma, cpu: number, type: number): MapRecord | null {
   for (const e of debugEntries(dd)) if (e.type === type && e.rec.cpu === cpu) return e.rec;
@@ -43,16 +62,9 @@ export function dmaAllocCoherent(k: Kernel, dev: Device, size: number): Coherent
   const dd = devDma(dev);
   st.lastExposed = 0;
   const api = 'dma_alloc_coherent';
-  const got = size > 0 ? allocate(k, dev, dd, size, 'coherent', api, 'iommu_dma_alloc') : null;
-  if (!got) {
-    if (k.tracing) k.tracepoint('dma_alloc', tp.dmaAlloc(dev.name, 0, 0, size, DIR_TRACE[DMA_BIDIRECTIONAL]));
-    return null;
-  }
-  const { out, domain } = got;
-  st.lastExposed = out.exposed;
-  const rec = new MapRecord(api, dev, k.step, domain, out.iova, out.iovaSize, out.pages[0].paddr, size, out.exposed);
-  rec.pages = out.pages;
-  rec.cpu = out.cpu;
+  const got = allocateRecord(k, dev, dd, size, 'coherent', api, 'iommu_dma_alloc', 'dma_alloc', DMA_BIDIRECTIONAL);
+  if (!got) return null;
+  const { out, rec } = got;
   if (k.tracing) k.tracepoint('dma_alloc', tp.dmaAlloc(dev.name, out.dma, out.cpu, size, DIR_TRACE[DMA_BIDIRECTIONAL]));
   debugAdd(k, dev, dd, new DmaEntry(rec, DEBUG_COHERENT, out.dma, size, DMA_BIDIRECTIONAL, out.pages[0].paddr, 0, 0));
   const r: CoherentResult = { cpu: out.cpu, dma: out.dma, paddr: out.pages[0].paddr, size };
@@ -93,16 +105,9 @@ export function dmaAllocNoncontiguous(k: Kernel, dev: Device, size: number, dir:
   const api = 'dma_alloc_noncontiguous';
   checkDirection(k, dir, api);
   st.lastExposed = 0;
-  const got = size > 0 ? allocate(k, dev, dd, size, 'pages', api, 'iommu_dma_alloc_noncontiguous') : null;
-  if (!got) {
-    if (k.tracing) k.tracepoint('dma_alloc_sgt_err', tp.dmaAlloc(dev.name, 0, 0, size, DIR_TRACE[dir]));
-    return null;
-  }
-  const { out, domain } = got;
-  st.lastExposed = out.exposed;
-  const rec = new MapRecord(api, dev, k.step, domain, out.iova, out.iovaSize, out.pages[0].paddr, size, out.exposed);
-  rec.pages = out.pages;
-  rec.cpu = out.cpu;
+  const got = allocateRecord(k, dev, dd, size, 'pages', api, 'iommu_dma_alloc_noncontiguous', 'dma_alloc_sgt_err', dir);
+  if (!got) return null;
+  const { out, domain, rec } = got;
   const len = domain ? out.iovaSize : alignUpTo(size, k.cfg.page_size);
   traceSgt(k, 'dma_alloc_sgt', dev, dir, out.dma, size, out.pages);
   debugAdd(k, dev, dd, new DmaEntry(rec, DEBUG_SG, out.dma, len, dir, out.pages[0].paddr, out.pages.length, 1));

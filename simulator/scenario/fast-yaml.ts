@@ -39,7 +39,7 @@ function isFlowIndicator(c: number): boolean {
 
 
 /**
- * Parse `text`; null for an empty document. Throws FastYamlUnsupported, or ScenarioError for a duplicate
+ * Parse `text`; null when the text holds no YAML node. Throws FastYamlUnsupported, or ScenarioError for a duplicate
  * key. With `stepSink`, each item of the top-level `steps:` list goes to the sink as soon as it is parsed
  * instead of into the tree (that list is then returned empty).
  */
