@@ -90,19 +90,26 @@ function bounded(count: number): boolean {
   return count > 0 && count <= APU_MAX_BOS_PER_CALL;
 }
 
+/** Maps every buffer, or unmaps the ones it mapped and returns the first error (the reviewers' unwinding). */
+function mapAll(k: Kernel, apu: ApuDriver, bos: ApuGem[]): Ret {
+  for (let i = 0; i < bos.length; i++) {
+    const ret = mapReviewed(k, apu, bos[i]);
+    if (ret !== 0) {
+      while (i--) unmapReviewed(k, apu, bos[i]);
+      return ret;
+    }
+  }
+  return 0;
+}
+
 /** apu_ioctl_gem_iommu_map (reviewed): all or nothing. */
 export function ioctlMapReviewed(k: Kernel, apu: ApuDriver, handles: number[], count: number): MapResult | ErrnoName {
   return withSite(k, apu.site('apu_ioctl_gem_iommu_map'), () => {
     if (!bounded(count)) return 'EINVAL';
     const bos = lookupHandles(apu, handles, count);
     if (typeof bos === 'string') return bos;
-    for (let i = 0; i < bos.length; i++) {
-      const ret = mapReviewed(k, apu, bos[i]);
-      if (ret !== 0) {
-        while (i--) unmapReviewed(k, apu, bos[i]);
-        return ret;
-      }
-    }
+    const ret = mapAll(k, apu, bos);
+    if (ret !== 0) return ret;
     return { ret: 0, dma: bos.map(b => b.iova) };
   });
 }
@@ -124,13 +131,8 @@ export function jobSubmitReviewed(k: Kernel, apu: ApuDriver, handles: number[], 
     if (!bounded(count)) return 'EINVAL';
     const bos = lookupHandles(apu, handles, count);
     if (typeof bos === 'string') return bos;
-    for (let i = 0; i < bos.length; i++) {
-      const ret = mapReviewed(k, apu, bos[i]);
-      if (ret !== 0) {
-        while (i--) unmapReviewed(k, apu, bos[i]);
-        return ret;
-      }
-    }
+    const ret = mapAll(k, apu, bos);
+    if (ret !== 0) return ret;
     const job: ApuJob = { id: apu.nextJob++, bos, addrs: bos.map(b => b.iova), done: false };
     apu.jobs.set(job.id, job);
     return job;
