@@ -1,7 +1,7 @@
 // Internal errors (a bug in the simulator or the extension, never bad input) become one notification naming
 // the step, with "Copy report" putting a bug report on the clipboard; the extension keeps working.
 import * as vscode from 'vscode';
-import { isScenarioError } from './simulatorApi';
+import { isScenarioError } from './engineLoader';
 import { UserError } from './userError';
 
 export { UserError };

@@ -1,6 +1,7 @@
 // IOMMU Lens: the extension host side. Builds the session store, the sidebar trees, the status bar, the
 // scenario-file support (diagnostics, CodeLens), the C source annotations and the commands; the address map
-// registers itself on the store.
+// registers itself on the store. This is the glue bundle (dist/extension.js): the simulator, yaml and tree-sitter
+// are in dist/engine.js, which ./engineLoader.ts requires on first use, so activation stays small.
 import * as vscode from 'vscode';
 import { registerAddressMap, type AddressMapApi } from './map/mapPanel';
 import { openDefaultScenario, wantsDefaultOnStart } from './openDefault';
@@ -17,7 +18,7 @@ import { ScenarioParseCache } from './scenario/parseCache';
 import { KERNEL_SETTINGS } from './settings';
 import { ScenarioSessionStore, SessionStore } from './sessionStore';
 import { RunStatusBar } from './statusBar';
-import { buildFindingsTree, buildIommuTree, findingsNodeForTouched, iommuNodeForTouched } from './tree/model';
+import { loadEngine } from './engineLoader';
 import { ModelTreeProvider } from './tree/provider';
 import { registerAnnotations, type AnnotationController } from './annotations';
 
@@ -32,8 +33,11 @@ export function activate(context: vscode.ExtensionContext): IommuLensExports {
   const diagnostics = new ScenarioDiagnostics(parser);
   const virtual = new VirtualScenarios();
   const runner = new ScenarioRunner(store, output, diagnostics, errors);
-  const iommuTree = new ModelTreeProvider(store, { viewId: 'iommuLens.iommus', build: buildIommuTree, nodeForTouched: iommuNodeForTouched });
-  const findingsTree = new ModelTreeProvider(store, { viewId: 'iommuLens.findings', build: buildFindingsTree, nodeForTouched: findingsNodeForTouched });
+  // the trees show their welcome content until a report exists; the builders live in the engine
+  const iommuTree = new ModelTreeProvider(store, { viewId: 'iommuLens.iommus', build: r => loadEngine().buildIommuTree(r),
+    nodeForTouched: (roots, t) => (roots.length ? loadEngine().iommuNodeForTouched(roots, t) : undefined) });
+  const findingsTree = new ModelTreeProvider(store, { viewId: 'iommuLens.findings', build: r => loadEngine().buildFindingsTree(r),
+    nodeForTouched: (roots, t) => (roots.length ? loadEngine().findingsNodeForTouched(roots, t) : undefined) });
   const statusBar = new RunStatusBar(store);
   const codeLenses = new ScenarioCodeLenses(store, parser);
   const parts: ExtensionParts = { context, store, runner, errors, diagnostics, virtual, iommuTree, findingsTree, statusBar, output };

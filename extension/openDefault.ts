@@ -2,7 +2,7 @@
 // then opens default.iommu.yaml (the workspace's, else the built-in one), runs it, and shows the IOMMU Lens view,
 // so a new user sees the product working without a click.
 import * as vscode from 'vscode';
-import { builtinScenarios } from '../simulator/builtin';
+import { loadEngine } from './engineLoader';
 import type { ExtensionParts } from './parts';
 
 export const OPEN_DEFAULT_ENV = 'IOMMU_LENS_OPEN_DEFAULT';
@@ -24,7 +24,7 @@ async function defaultScenarioUri(p: ExtensionParts): Promise<vscode.Uri | undef
       // not in this folder
     }
   }
-  const builtin = builtinScenarios().find(b => b.name === 'default');
+  const builtin = loadEngine().builtinScenarios().find(b => b.name === 'default');
   return builtin ? p.virtual.put('builtin', builtin.name, builtin.text) : undefined;
 }
 

@@ -9,7 +9,8 @@ import { scenarioFileName } from './scenario/documents';
 import { currentOverrides, readSettings } from './settings';
 import { maxStepsOf } from './settingsModel';
 import type { ScenarioSessionStore, ScenarioSource } from './sessionStore';
-import { isScenarioError, openSession, Session } from './simulatorApi';
+import { isScenarioError, loadEngine } from './engineLoader';
+import type { Session } from './simulatorApi';
 
 /** Runs with more steps left than this show a notification with a Cancel button; shorter ones a status spinner. */
 const NOTIFY_ABOVE_STEPS = 50;
@@ -38,7 +39,7 @@ export class ScenarioRunner {
   async load(doc: vscode.TextDocument, label?: string): Promise<Session | undefined> {
     let session: Session;
     try {
-      session = openSession(doc.getText(), scenarioFileName(doc.uri), currentOverrides());
+      session = loadEngine().openSession(doc.getText(), scenarioFileName(doc.uri), currentOverrides());
     } catch (e) {
       if (isScenarioError(e)) this.diagnostics.show(doc, e);
       this.errors.show(e, { action: 'loading the scenario', scenario: scenarioFileName(doc.uri), text: doc.getText() });

@@ -80,7 +80,9 @@ export async function runCommand(argv: string[], io: CliIo): Promise<number> {
     text = readScenarioText(file, io);
   }
   const scenario = loadScenario(text, file);
-  const session = new Session(scenario, { collectEvents: flags.has('--json'), trace: flags.has('--trace') });
+  const json = flags.has('--json');
+  // The text report lists the first TEXT_STEPS steps: a long run keeps no record of the others.
+  const session = new Session(scenario, { collectEvents: json, trace: flags.has('--trace'), ...(json ? {} : { keepRuns: TEXT_STEPS }) });
   await runInterruptibly(session);
   if (flags.has('--trace')) {
     io.stdout(session.traceLines().join('\n') + (session.kernel.trace.length ? '\n' : ''));

@@ -106,6 +106,11 @@ export function armStepBudget(k: Kernel, armed: boolean): void {
   b.pages = 0;
 }
 
+/** True when charging `pages` now can neither fail nor need counting (no step budget armed, within one call's limit). */
+export function pagesFreeOfBudget(pages: number): boolean {
+  return armedKernels === 0 && pages <= LIMITS.pagesPerStep;
+}
+
 /**
  * Charges `pages` page-sized units of work (entries written, pages a device access touches) to the running
  * step. Throws LimitError, before the caller changes any state, when the step (or, outside a session, this one

@@ -10,9 +10,8 @@ import { loadScenario } from './scenario/loader';
 import type { Report, ReportStep } from './report/types';
 import { buildReport, stepRecord } from './report/build';
 import { traceLine } from './trace/tracepoints';
-import { argsObject, getOpHandler, makeContext } from './runner/ops';
-import { resolveArgs } from './runner/resolve';
-import { checkResolvedArgs } from './runner/arg-types';
+import { getOpHandler, makeContext } from './runner/ops';
+import { stepArgs } from './runner/resolve';
 import { checkExpect } from './runner/expect';
 import { runAfterStep, runAtBoot } from './runner/hooks';
 import { LIMITS, LimitError, armStepBudget, memoryProblem } from './limits';
@@ -28,6 +27,11 @@ export interface SessionOptions {
   trace?: boolean;
   /** check simulator invariants after every step (simulator/invariants.ts); default: IOMMU_LENS_INVARIANTS=1 */
   checkInvariants?: boolean;
+  /**
+   * keep the StepRun of only the first N steps in `runs` (the CLI's text report lists 200); counts, expectation
+   * failures and everything in the kernel are kept for every step. Default: every step's StepRun.
+   */
+  keepRuns?: number;
 }
 
 export interface StepRun {
@@ -40,9 +44,20 @@ export interface StepRun {
   expectFailures: string[];
 }
 
+/** A step with no events, findings or failed expectations shares these (frozen: a million steps, no arrays). */
+const NO_EVENTS: SimEvent[] = Object.freeze([]) as unknown as SimEvent[];
+const NO_FINDINGS: number[] = Object.freeze([]) as unknown as number[];
+const NO_FAILURES: string[] = Object.freeze([]) as unknown as string[];
+
 export class Session {
   kernel!: Kernel;
+  /** every step's StepRun, or only the first `keepRuns` of them */
   readonly runs: StepRun[] = [];
+  /** steps run so far (runs.length unless keepRuns dropped some) */
+  private ran = 0;
+  /** steps run that had an `expect:`, and those whose expectations failed (kept whatever keepRuns says) */
+  private expectChecked = 0;
+  private readonly failedRuns: StepRun[] = [];
   private bindings = new Map<string, unknown>();
   private current: SimEvent[] | null = null;
   /** events of the running step past LIMITS.eventsPerStep: counted, not kept */
@@ -56,9 +71,11 @@ export class Session {
   }
 
   get bus() { return this.kernel.bus; }
-  get cursor(): number { return this.runs.length; }
+  get cursor(): number { return this.ran; }
   get total(): number { return this.scenario.steps.length; }
-  get done(): boolean { return this.oops !== null || this.runs.length >= this.scenario.steps.length; }
+  get done(): boolean { return this.oops !== null || this.ran >= this.scenario.steps.length; }
+  /** steps run that had an `expect:` block */
+  get expectationsChecked(): number { return this.expectChecked; }
 
   private boot(): void {
     for (const spec of this.scenario.platform.iommus) {
@@ -90,6 +107,9 @@ export class Session {
 
   reset(): void {
     this.runs.length = 0;
+    this.ran = 0;
+    this.expectChecked = 0;
+    this.failedRuns.length = 0;
     this.bindings = new Map();
     this.oops = null;
     this.boot();
@@ -104,20 +124,19 @@ export class Session {
   /** step() without building the step's report record (runs to a point or to the end do not look at it). */
   advance(): StepRun | undefined {
     if (this.done) return undefined;
-    const spec = this.scenario.steps[this.runs.length];
+    const spec = this.scenario.steps[this.ran];
     const k = this.kernel;
     k.step = spec.index;
     k.bus.step = spec.index;
     k.site = spec.site ?? null;
-    const events: SimEvent[] = [];
+    const events: SimEvent[] = this.opts.collectEvents === false ? NO_EVENTS : [];
     this.droppedEvents = 0;
     this.current = this.opts.collectEvents === false ? null : events;
     const findingsBefore = k.findings.length;
     const faultsBefore = k.faults.length;
     const handler = getOpHandler(spec.op);
     if (!handler) throw new ScenarioError(spec.pos, `op '${spec.op}' is known to the loader but this build has no implementation of it`);
-    const args = argsObject(resolveArgs(spec.args, this.bindings) as never) as Record<string, unknown>;
-    checkResolvedArgs(spec, args);
+    const args = stepArgs(spec, this.bindings);
     const ctx = makeContext(k, spec, this.bindings);
     let result: unknown;
     armStepBudget(k, true);
@@ -145,15 +164,24 @@ export class Session {
     }
     this.current = null;
     if (spec.as) this.bindings.set(spec.as, result);
-    const findings: number[] = [];
-    for (let i = findingsBefore; i < k.findings.length; i++) findings.push(i);
-    const run: StepRun = { spec, result, events, findings, faults: k.faults.length - faultsBefore, exposed: ctx.exposed, expectFailures: [] };
+    let findings = NO_FINDINGS;
+    if (k.findings.length > findingsBefore) {
+      findings = [];
+      for (let i = findingsBefore; i < k.findings.length; i++) findings.push(i);
+    }
+    const run: StepRun = { spec, result, events, findings, faults: k.faults.length - faultsBefore, exposed: ctx.exposed, expectFailures: NO_FAILURES };
     if (spec.expect) {
-      run.expectFailures = checkExpect(spec.expect, {
+      this.expectChecked++;
+      const failures = checkExpect(spec.expect, {
         result, faults: run.faults, exposed: run.exposed, findings: findings.map(i => k.findings[i].code),
       });
+      if (failures.length) {
+        run.expectFailures = failures;
+        this.failedRuns.push(run);
+      }
     }
-    this.runs.push(run);
+    if (this.opts.keepRuns === undefined || this.ran < this.opts.keepRuns) this.runs.push(run);
+    this.ran++;
     if (this.invariants && this.oops === null) this.checkStep(spec);
     return run;
   }
@@ -202,7 +230,7 @@ export class Session {
   }
 
   expectationFailures(): Array<{ step: StepSpec; failures: string[] }> {
-    return this.runs.filter(r => r.expectFailures.length).map(r => ({ step: r.spec, failures: r.expectFailures }));
+    return this.failedRuns.map(r => ({ step: r.spec, failures: r.expectFailures }));
   }
 }
 

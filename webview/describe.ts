@@ -1,7 +1,7 @@
 // Words for what the pointer is on: tooltip lines in the terms of the kernel (IOVA, PA, prot, exposure,
 // IOTLB) and what a click does (reveal in the tree, open the driver source). Pure.
 import type { Hit } from './hitTest';
-import { FLAG_BOUNCE, FLAG_FAULTED, FLAG_STALE, bufferAt, stepInfo, type MapModel } from './modelTypes';
+import { FLAG_BOUNCE, FLAG_FAULTED, FLAG_STALE, bufferAt, stepInfo, stringAt, type MapModel } from './modelTypes';
 import { bytesLabel, hex, hexAddr, hexDigitsFor } from './format';
 import type { RevealTarget } from './protocol';
 
@@ -22,7 +22,7 @@ export interface ClickAction {
   zoom: { band: 'iova' | 'phys'; x0: number; x1: number } | null;
 }
 
-const str = (m: MapModel, i: number): string | null => (i >= 0 ? m.strings[i] ?? null : null);
+const str = stringAt;
 
 function range(a: number, size: number, digits: number): string {
   return `${hexAddr(a, digits)}–${hexAddr(a + size - 1, digits)}`;

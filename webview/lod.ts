@@ -3,32 +3,10 @@
 // (count, bytes, flags, the physical span they reach), so 100,000 mappings cost one pass over the
 // visible ones and one rectangle per column. Pure: unit-tested against brute force.
 import type { Viewport } from './layout';
-import { lowerBound, prefixMaxEnd, upperBound } from './search';
+import { lowerBound, upperBound } from './search';
+import { CHUNK, type RangeIndex } from './rangeIndex';
 
-/** Ranges sorted by start, with the running maximum of their ends (they may overlap). */
-export interface RangeIndex {
-  start: Float64Array;
-  size: Float64Array;
-  maxEnd: Float64Array;
-  /** item id (index in the caller's arrays) of each sorted position */
-  order: Int32Array;
-}
-
-export function buildRangeIndex(starts: ArrayLike<number>, sizes: ArrayLike<number>): RangeIndex {
-  const n = starts.length;
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  let sorted = true;
-  for (let i = 1; i < n && sorted; i++) sorted = starts[i - 1] < starts[i] || (starts[i - 1] === starts[i] && sizes[i - 1] <= sizes[i]);
-  if (!sorted) order.sort((a, b) => starts[a] - starts[b] || sizes[a] - sizes[b]);
-  const start = new Float64Array(n);
-  const size = new Float64Array(n);
-  for (let p = 0; p < n; p++) {
-    start[p] = starts[order[p]];
-    size[p] = sizes[order[p]];
-  }
-  return { start, size, maxEnd: prefixMaxEnd(start, size), order };
-}
+export { buildRangeIndex, itemAt, rangeIndexInOrder, sortedRangeIndex, type OtherSpace, type RangeIndex } from './rangeIndex';
 
 /** Sorted positions [lo, hi) of the ranges that may intersect [a, b) (a superset: check each end). */
 export function candidates(idx: RangeIndex, a: number, b: number): { lo: number; hi: number } {
@@ -59,9 +37,6 @@ export interface LodOptions {
   minItemPx: number;
   /** width of an aggregation column */
   columnPx: number;
-  flags?: ArrayLike<number>;
-  /** start and size of each item in the other address space (by item id) */
-  other?: { start: ArrayLike<number>; size: ArrayLike<number> };
 }
 
 export interface LodResult {
@@ -71,60 +46,114 @@ export interface LodResult {
   visibleBytes: number;
 }
 
+/**
+ * The blocks of the ranges that intersect the viewport: wide ones one by one, narrow ones summed per column. The
+ * pass (sweep) sees the same argument types whatever the band, so the three bands of a cold first paint share
+ * its optimized code; sorted positions become item ids afterwards, and a band without another address space
+ * gets NaN there.
+ */
 export function aggregate(idx: RangeIndex, v: Viewport, opt: LodOptions): LodResult {
+  const r = sweep(idx, v, opt.minItemPx, opt.columnPx);
+  if (!idx.hasOther) for (const b of r.blocks) { b.otherLo = NaN; b.otherHi = NaN; }
+  const order = idx.order;
+  if (order !== null) for (const b of r.blocks) b.item = order[b.item];
+  return r;
+}
+
+/** Below this many pixels a range is certainly narrower than minItemPx, whatever the rounding of its ends. */
+const NARROW_MARGIN_PX = 1e-6;
+
+/**
+ * One pass over the candidates; the open column's sums live in locals until the column closes. A whole chunk
+ * (rangeIndex.ts) inside the viewport, narrow throughout and inside one column, is added from its sums: the same
+ * blocks as range by range (the byte sums are integers, exact below 2^53, so the order of adding does not matter).
+ * Blocks name sorted positions.
+ */
+function sweep(idx: RangeIndex, v: Viewport, minItemPx: number, columnPx: number): LodResult {
+  const vStart = v.start;
   const end = v.start + v.span;
   const scale = v.width / v.span;
-  const { lo, hi } = candidates(idx, v.start, end);
+  const narrow = minItemPx - NARROW_MARGIN_PX;
+  const { lo, hi } = candidates(idx, vStart, end);
+  const { start, size, flags, otherStart, otherSize, chunks } = idx;
   const blocks: Block[] = [];
-  let cur: Block | null = null;
-  let curCol = -1;
-  let curBest = -1;
   let visible = 0;
   let visibleBytes = 0;
-  const flags = opt.flags;
-  const other = opt.other;
-  const flush = () => {
-    if (cur) blocks.push(cur);
-    cur = null;
-  };
+  // the open column (col < 0: none)
+  let col = -1;
+  let cX0 = 0, cX1 = 0, cCount = 0, cBytes = 0, cItem = 0, cFirst = 0, cLast = 0, cFlags = 0, cLo = 0, cHi = 0, cBest = 0;
   for (let p = lo; p < hi; p++) {
-    const s = idx.start[p];
-    const e = s + idx.size[p];
-    if (e <= v.start) continue;
-    const cs = s < v.start ? v.start : s;
+    const s = start[p];
+    if ((p & (CHUNK - 1)) === 0 && p + CHUNK <= hi && s > vStart) {
+      const k = (p / CHUNK) | 0;
+      const last = p + CHUNK - 1;
+      if (chunks.maxEnd[k] <= end && chunks.maxSize[k] * scale < narrow) {
+        const x0 = (s - vStart) * scale;
+        const c = Math.floor(x0 / columnPx);
+        if (Math.floor(((start[last] - vStart) * scale) / columnPx) === c) {
+          const x1 = (chunks.maxEnd[k] - vStart) * scale;
+          const bytes = chunks.bytes[k];
+          visible += CHUNK;
+          visibleBytes += bytes;
+          if (c === col) {
+            cCount += CHUNK;
+            cBytes += bytes;
+            cLast = last;
+            cFlags |= chunks.flags[k];
+            if (x1 > cX1) cX1 = x1;
+            if (chunks.otherLo[k] < cLo) cLo = chunks.otherLo[k];
+            if (chunks.otherHi[k] > cHi) cHi = chunks.otherHi[k];
+            if (chunks.maxSize[k] > cBest) { cBest = chunks.maxSize[k]; cItem = chunks.best[k]; }
+          } else {
+            if (col >= 0) {
+              blocks.push({ x0: cX0, x1: cX1, count: cCount, bytes: cBytes, item: cItem, first: cFirst, last: cLast, flags: cFlags, otherLo: cLo, otherHi: cHi });
+            }
+            col = c;
+            cX0 = x0; cX1 = x1; cCount = CHUNK; cBytes = bytes; cItem = chunks.best[k]; cFirst = p; cLast = last; cFlags = chunks.flags[k];
+            cLo = chunks.otherLo[k]; cHi = chunks.otherHi[k]; cBest = chunks.maxSize[k];
+          }
+          p = last;
+          continue;
+        }
+      }
+    }
+    const e = s + size[p];
+    if (e <= vStart) continue;
+    const cs = s < vStart ? vStart : s;
     const ce = e > end ? end : e;
     const bytes = ce - cs;
-    const x0 = (cs - v.start) * scale;
-    const x1 = (ce - v.start) * scale;
-    const item = idx.order[p];
-    const f = flags ? flags[item] : 0;
-    const oLo = other ? other.start[item] : NaN;
-    const oHi = other ? oLo + other.size[item] : NaN;
+    const x0 = (cs - vStart) * scale;
+    const x1 = (ce - vStart) * scale;
+    const f = flags[p];
+    const oLo = otherStart[p];
+    const oHi = oLo + otherSize[p];
     visible++;
     visibleBytes += bytes;
-    if (x1 - x0 >= opt.minItemPx) {
-      blocks.push({ x0, x1, count: 1, bytes, item, first: p, last: p, flags: f, otherLo: oLo, otherHi: oHi });
+    if (x1 - x0 >= minItemPx) {
+      blocks.push({ x0, x1, count: 1, bytes, item: p, first: p, last: p, flags: f, otherLo: oLo, otherHi: oHi });
       continue;
     }
-    const col = Math.floor(x0 / opt.columnPx);
-    if (cur !== null && col === curCol) {
-      const b: Block = cur;
-      b.count++;
-      b.bytes += bytes;
-      b.last = p;
-      b.flags |= f;
-      if (x1 > b.x1) b.x1 = x1;
-      if (oLo < b.otherLo) b.otherLo = oLo;
-      if (oHi > b.otherHi) b.otherHi = oHi;
-      if (bytes > curBest) { curBest = bytes; b.item = item; }
-    } else {
-      flush();
-      cur = { x0, x1, count: 1, bytes, item, first: p, last: p, flags: f, otherLo: oLo, otherHi: oHi };
-      curCol = col;
-      curBest = bytes;
+    const c = Math.floor(x0 / columnPx);
+    if (c === col) {
+      cCount++;
+      cBytes += bytes;
+      cLast = p;
+      cFlags |= f;
+      if (x1 > cX1) cX1 = x1;
+      if (oLo < cLo) cLo = oLo;
+      if (oHi > cHi) cHi = oHi;
+      if (bytes > cBest) { cBest = bytes; cItem = p; }
+      continue;
     }
+    if (col >= 0) {
+      blocks.push({ x0: cX0, x1: cX1, count: cCount, bytes: cBytes, item: cItem, first: cFirst, last: cLast, flags: cFlags, otherLo: cLo, otherHi: cHi });
+    }
+    col = c;
+    cX0 = x0; cX1 = x1; cCount = 1; cBytes = bytes; cItem = p; cFirst = p; cLast = p; cFlags = f; cLo = oLo; cHi = oHi; cBest = bytes;
   }
-  flush();
+  if (col >= 0) {
+    blocks.push({ x0: cX0, x1: cX1, count: cCount, bytes: cBytes, item: cItem, first: cFirst, last: cLast, flags: cFlags, otherLo: cLo, otherHi: cHi });
+  }
   return { blocks, visible, visibleBytes };
 }
 

@@ -6,7 +6,9 @@ import { buildDom, showWalk } from './ui';
 import { MapController } from './controller';
 import { attachInput } from './input';
 import { parseAddress, hexDigitsFor } from './format';
-import { validateMapViewState, type HostToWebview, type MapViewState, type WebviewToHost } from './protocol';
+import { validateMapViewState, type MapViewState, type WebviewToHost } from './protocol';
+import { validateHostMessage } from './hostMessage';
+import { emptyMapModel } from './modelTypes';
 import type { ClickAction } from './describe';
 
 interface VsCodeApi {
@@ -36,15 +38,11 @@ function hostApi(): VsCodeApi & { sent: WebviewToHost[] } {
   };
 }
 
-function isHostMessage(x: unknown): x is HostToWebview {
-  if (typeof x !== 'object' || x === null) return false;
-  const t = (x as { type?: unknown }).type;
-  if (t === 'snapshot') {
-    const m = (x as { model?: { version?: unknown; mappings?: unknown } }).model;
-    return typeof m === 'object' && m !== null && m.version === 1 && typeof m.mappings === 'object';
-  }
-  return (t === 'selectDomain' && typeof (x as { domainId?: unknown }).domainId === 'string') ||
-    (t === 'walk' && typeof (x as { iova?: unknown }).iova === 'number');
+const HOST_TYPES = new Set(['snapshot', 'selectDomain', 'walk']);
+
+/** Whether a window message claims to come from the panel (others, if any, are not ours to judge). */
+function fromHost(x: unknown): boolean {
+  return typeof x === 'object' && x !== null && HOST_TYPES.has((x as { type?: unknown }).type as string);
 }
 
 function start(): void {
@@ -116,11 +114,23 @@ function start(): void {
   dom.walkField.addEventListener('keydown', e => { if ((e as KeyboardEvent).key === 'Enter') walkFromField(); });
 
   window.addEventListener('message', e => {
-    const msg: unknown = e.data;
-    if (!isHostMessage(msg)) return;
+    // Before the first read of e.data: Chromium deserializes the message on that read, and the first-paint
+    // figure (controller.snapshotAt) includes receiving the snapshot.
+    const receivedAt = performance.now();
+    const data: unknown = e.data;
+    const deserializedAt = performance.now();
+    if (!fromHost(data)) return;
+    const msg = validateHostMessage(data);
+    if (!('type' in msg)) {
+      console.error(`IOMMU Lens address map: ignored a malformed message from the extension: ${msg.error}`);
+      if ((data as { type: string }).type === 'snapshot') c.setModel(emptyMapModel(`The extension sent a map this page cannot draw: ${msg.error}`));
+      return;
+    }
     switch (msg.type) {
       case 'snapshot':
-        c.snapshotAt = performance.now();
+        c.snapshotAt = receivedAt;
+        c.deserializeMs = deserializedAt - receivedAt;
+        c.receiveMs = performance.now() - receivedAt;
         c.setModel(msg.model);
         break;
       case 'selectDomain':

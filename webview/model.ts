@@ -1,8 +1,10 @@
 // Builds the address map's model (modelTypes.ts) from a Report, in the extension host. Pure: no DOM, no
 // vscode, so it is unit-tested directly.
 import type { Report, ReportDomain } from '../simulator/report/types';
-import { joinMappings, parseHexField, exclusiveEnd, type RawMapping } from './modelJoin';
-import { MAP_MODEL_VERSION, emptyMapModel, type MapDomainInfo, type MapDomainSummary, type MapModel, type MapReserved } from './modelTypes';
+import { joinMappings, parseHexField, exclusiveEnd } from './modelJoin';
+import {
+  MAP_MODEL_VERSION, emptyMapModel, type MapDomainInfo, type MapDomainSummary, type MapMappings, type MapModel, type MapReserved,
+} from './modelTypes';
 
 export * from './modelTypes';
 
@@ -20,7 +22,7 @@ function domainSummary(d: ReportDomain): MapDomainSummary {
 }
 
 /** Aperture from the report, else the IOMMU's input size, else a power of two covering every mapping. */
-function apertureOf(report: Report, d: ReportDomain, raws: RawMapping[], problems: string[]): { start: number; end: number } {
+function apertureOf(report: Report, d: ReportDomain, mp: MapMappings, problems: string[]): { start: number; end: number } {
   if (d.aperture) {
     const start = parseHexField(d.aperture.start, `domain ${d.id} aperture.start`, problems);
     const end = parseHexField(d.aperture.end, `domain ${d.id} aperture.end`, problems);
@@ -29,7 +31,7 @@ function apertureOf(report: Report, d: ReportDomain, raws: RawMapping[], problem
   const ias = report.platform?.iommus.find(i => i.name === d.iommu)?.ias;
   if (ias && ias > 0 && ias <= 52) return { start: 0, end: 2 ** ias };
   let top = 2 ** 32;
-  for (const m of raws) while (m.iova + m.size > top && top < 2 ** 52) top *= 2;
+  for (let i = 0; i < mp.iova.length; i++) while (mp.iova[i] + mp.size[i] > top && top < 2 ** 52) top *= 2;
   return { start: 0, end: top };
 }
 
@@ -57,7 +59,7 @@ export function buildMapModel(report: Report, domainId: string | null): MapModel
     granule: d.granule,
     pgsizes: [...d.pgsize_bitmap],
     format: d.format ?? null,
-    aperture: apertureOf(report, d, joined.raws, problems),
+    aperture: apertureOf(report, d, joined.mappings, problems),
   };
   const reserved: MapReserved[] = [];
   for (const r of d.reserved ?? []) {
@@ -87,5 +89,5 @@ export function buildMapModel(report: Report, domainId: string | null): MapModel
 function memoryOf(report: Report, problems: string[]): { base: number; size: number } | null {
   const mem = report.platform!.memory;
   const base = parseHexField(mem.base, 'platform memory base', problems);
-  return base === null || !(mem.size > 0) ? null : { base, size: mem.size };
+  return base === null || !(Number.isSafeInteger(mem.size) && mem.size > 0) ? null : { base, size: mem.size };
 }

@@ -1,8 +1,11 @@
 // Types of the address map's model: a compact, map-specific view of one domain of a Report, built in the
-// extension host (model.ts buildMapModel) and sent to the webview. Mappings are columnar (one array per
-// field, sorted by IOVA) so 100,000 of them stay small on the wire and fast to index in the browser.
+// extension host (model.ts buildMapModel) and sent to the webview as is. Mappings, buffers and steps are
+// columnar typed arrays (one per field, sorted), and every name sits in one packed string table, so 100,000
+// mappings travel as a few dozen buffers — not 100,000 objects — and the page indexes them without copying.
+// Addresses and sizes are Float64Array holding integers below 2^53 (the builder skips, and names in `problems`,
+// any report value that is not an exact safe integer; the page checks it again on arrival, hostMessage.ts).
 
-export const MAP_MODEL_VERSION = 1;
+export const MAP_MODEL_VERSION = 2;
 
 /** Bits of MapMappings.flags. */
 export const FLAG_STALE = 1;      // unmapped but the IOTLB may still translate it (lazy / DMA_FQ)
@@ -26,39 +29,47 @@ export interface MapDomainInfo extends MapDomainSummary {
   aperture: { start: number; end: number };
 }
 
-/** Columnar mappings, sorted by iova (then size). Index i of every array describes mapping i. */
+/** Every string of a model: string i is text.slice(i ? end[i - 1] : 0, end[i]). */
+export interface StringTable {
+  text: string;
+  end: Uint32Array;
+}
+
+/** Columnar mappings, sorted by iova (then size). Index i of every column describes mapping i. */
 export interface MapMappings {
-  iova: number[];
-  size: number[];
-  paddr: number[];
+  iova: Float64Array;
+  size: Float64Array;
+  paddr: Float64Array;
   /** offset and length of the bytes the caller asked for, inside the mapping (the rest is exposure) */
-  reqOff: number[];
-  reqLen: number[];
-  exposed: number[];
-  flags: number[];
+  reqOff: Float64Array;
+  reqLen: Float64Array;
+  exposed: Float64Array;
+  flags: Int32Array;
   /** indexes into MapModel.strings, -1 when unknown */
-  prot: number[];
-  owner: number[];
-  device: number[];
+  prot: Int32Array;
+  owner: Int32Array;
+  device: Int32Array;
   /** index into MapModel.buffers of the CPU buffer the mapping was made for, -1 when unknown */
-  buffer: number[];
+  buffer: Int32Array;
   /** scenario step that created it, -1 when unknown */
-  step: number[];
+  step: Float64Array;
+  /** mapping indexes in physical order (by paddr, then size): the physical band's index, sorted by the host */
+  byPaddr: Int32Array;
 }
 
 /** Bits of MapBuffers.flags. */
 export const BUF_FREED = 1;
 export const BUF_BOUNCE = 2;     // a swiotlb bounce slot
 
-/** CPU buffers, columnar, sorted by paddr; kind and owner index MapModel.strings. */
+/** CPU buffers, columnar, sorted by paddr (then size); id, kind and owner index MapModel.strings. */
 export interface MapBuffers {
-  id: string[];
-  kind: number[];
-  paddr: number[];
-  size: number[];
-  owner: number[];
-  flags: number[];
-  step: number[];
+  id: Int32Array;
+  kind: Int32Array;
+  paddr: Float64Array;
+  size: Float64Array;
+  owner: Int32Array;
+  flags: Int32Array;
+  step: Float64Array;
 }
 
 /** One CPU buffer as an object (bufferAt), for descriptions. */
@@ -98,9 +109,9 @@ export interface MapStepInfo {
 
 /** Steps referenced by mappings, buffers and faults: columnar, sorted by index; op and site index strings. */
 export interface MapSteps {
-  index: number[];
-  op: number[];
-  site: number[];
+  index: Float64Array;
+  op: Int32Array;
+  site: Int32Array;
 }
 
 export interface MapModel {
@@ -114,7 +125,7 @@ export interface MapModel {
   domain: MapDomainInfo | null;
   pageSize: number;
   memory: { base: number; size: number } | null;
-  strings: string[];
+  strings: StringTable;
   mappings: MapMappings;
   buffers: MapBuffers;
   faults: MapFault[];
@@ -123,25 +134,39 @@ export interface MapModel {
 }
 
 export function emptyMappings(): MapMappings {
-  return { iova: [], size: [], paddr: [], reqOff: [], reqLen: [], exposed: [], flags: [], prot: [], owner: [],
-    device: [], buffer: [], step: [] };
+  return { iova: new Float64Array(0), size: new Float64Array(0), paddr: new Float64Array(0), reqOff: new Float64Array(0),
+    reqLen: new Float64Array(0), exposed: new Float64Array(0), flags: new Int32Array(0), prot: new Int32Array(0),
+    owner: new Int32Array(0), device: new Int32Array(0), buffer: new Int32Array(0), step: new Float64Array(0),
+    byPaddr: new Int32Array(0) };
 }
 
 export function emptyBuffers(): MapBuffers {
-  return { id: [], kind: [], paddr: [], size: [], owner: [], flags: [], step: [] };
+  return { id: new Int32Array(0), kind: new Int32Array(0), paddr: new Float64Array(0), size: new Float64Array(0),
+    owner: new Int32Array(0), flags: new Int32Array(0), step: new Float64Array(0) };
+}
+
+/** Number of strings in the table. */
+export const stringCount = (t: StringTable): number => t.end.length;
+
+/** String i of the model, or null for -1 (unknown) and indexes outside the table. */
+export function stringAt(m: MapModel, i: number): string | null {
+  const end = m.strings.end;
+  if (!(i >= 0 && i < end.length)) return null;
+  return m.strings.text.slice(i ? end[i - 1] : 0, end[i]);
 }
 
 export function bufferAt(m: MapModel, i: number): MapBuffer {
   const b = m.buffers;
-  return { id: b.id[i], kind: m.strings[b.kind[i]] ?? '?', paddr: b.paddr[i], size: b.size[i],
-    owner: b.owner[i] >= 0 ? m.strings[b.owner[i]] ?? null : null, freed: (b.flags[i] & BUF_FREED) !== 0,
+  return { id: stringAt(m, b.id[i]) ?? '?', kind: stringAt(m, b.kind[i]) ?? '?', paddr: b.paddr[i], size: b.size[i],
+    owner: stringAt(m, b.owner[i]), freed: (b.flags[i] & BUF_FREED) !== 0,
     bounce: (b.flags[i] & BUF_BOUNCE) !== 0, step: b.step[i] };
 }
 
 /** A model with nothing to draw and a message saying why. */
 export function emptyMapModel(message: string): MapModel {
   return { version: MAP_MODEL_VERSION, scenario: '', message, problems: [], domains: [], domain: null, pageSize: 4096,
-    memory: null, strings: [], mappings: emptyMappings(), buffers: emptyBuffers(), faults: [], reserved: [], steps: { index: [], op: [], site: [] } };
+    memory: null, strings: { text: '', end: new Uint32Array(0) }, mappings: emptyMappings(), buffers: emptyBuffers(), faults: [],
+    reserved: [], steps: { index: new Float64Array(0), op: new Int32Array(0), site: new Int32Array(0) } };
 }
 
 /** Op and driver source site of a step (null when the model does not know the step). */
@@ -155,5 +180,5 @@ export function stepInfo(m: MapModel, step: number): MapStepInfo | null {
     else hi = mid;
   }
   if (step < 0 || ix[lo] !== step) return null;
-  return { op: m.strings[m.steps.op[lo]] ?? '?', site: m.steps.site[lo] >= 0 ? m.strings[m.steps.site[lo]] ?? null : null };
+  return { op: stringAt(m, m.steps.op[lo]) ?? '?', site: stringAt(m, m.steps.site[lo]) };
 }

@@ -1,7 +1,10 @@
 // The one message protocol between the address-map panel (extension host) and its webview. Both sides
 // import these types; the host runs validateWebviewMessage on everything the webview posts, because a
-// webview is a browser page and its messages are untrusted input.
+// webview is a browser page and its messages are untrusted input, and the webview runs validateHostMessage
+// (hostMessage.ts) on everything it receives. A snapshot's model is typed-array columns (modelTypes.ts), which
+// VS Code's postMessage carries as buffers beside the JSON.
 import type { MapModel } from './modelTypes';
+import { Invalid, addr, fail, finite, hexStr, id, isObj, nullable, obj, opt, positive, str, type Check } from './check';
 
 /** What the webview remembers across reloads (vscode.setState) and hands to the panel serializer. */
 export interface MapViewState {
@@ -57,36 +60,6 @@ export type WebviewToHost =
   | { type: 'goToSource'; site: string }
   | { type: 'requestWalk'; domainId: string; iova: number }
   | { type: 'stateChanged'; state: MapViewState };
-
-type Obj = Record<string, unknown>;
-type Check<T> = (v: unknown, path: string) => T;
-
-class Invalid extends Error {}
-
-function fail(path: string, v: unknown, want: string): never {
-  let shown: string;
-  // structured clone delivers BigInts and cycles too: neither may turn the message into [object Object]
-  try { shown = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x)) ?? String(v); } catch { shown = Array.isArray(v) ? 'a list' : typeof v; }
-  if (shown.length > 60) shown = shown.slice(0, 57) + '...';
-  throw new Invalid(`${path}: expected ${want}, got ${shown}`);
-}
-
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function obj(v: unknown, path: string, keys: readonly string[]): Obj {
-  if (!isObj(v)) fail(path, v, 'an object');
-  for (const k of Object.keys(v)) if (!keys.includes(k)) fail(`${path}.${k}`, v[k], `no such field (allowed: ${keys.join(', ')})`);
-  return v;
-}
-
-const str: Check<string> = (v, p) => (typeof v === 'string' && v.length <= 4096 ? v : fail(p, v, 'a string'));
-const id: Check<string> = (v, p) => (typeof v === 'string' && /^[\w.:@/-]{1,128}$/.test(v) ? v : fail(p, v, 'an identifier'));
-const addr: Check<number> = (v, p) => (Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : fail(p, v, 'an address (integer 0..2^53-1)'));
-const finite: Check<number> = (v, p) => (typeof v === 'number' && Number.isFinite(v) ? v : fail(p, v, 'a finite number'));
-const positive: Check<number> = (v, p) => (typeof v === 'number' && Number.isFinite(v) && v > 0 ? v : fail(p, v, 'a positive number'));
-const hexStr: Check<string> = (v, p) => (typeof v === 'string' && /^0x[0-9a-f]{1,14}$/.test(v) ? v : fail(p, v, 'a lowercase hex address'));
-const opt = <T>(c: Check<T>): Check<T | undefined> => (v, p) => (v === undefined ? undefined : c(v, p));
-const nullable = <T>(c: Check<T>): Check<T | null> => (v, p) => (v === null ? null : c(v, p));
 
 export const validateMapViewState: Check<MapViewState> = (v, p) => {
   const o = obj(v, p, ['domainId', 'iova', 'phys', 'colorBy', 'walkAddress']);

@@ -2,7 +2,7 @@
 // for faults, stale IOTLB entries and exposure, CPU buffers and bounce slots under the physical band.
 import type { Block } from './lod';
 import { addrToX, bytesPerPixel, type BandGeometry, type Row, type Viewport } from './layout';
-import { FLAG_BOUNCE, FLAG_EXPOSED, FLAG_FAULTED, FLAG_STALE, bufferAt, type MapModel } from './modelTypes';
+import { BUF_BOUNCE, BUF_FREED, FLAG_BOUNCE, FLAG_EXPOSED, FLAG_FAULTED, FLAG_STALE, bufferAt, stringAt, type MapModel } from './modelTypes';
 import type { ModelIndex, Scene } from './scene';
 import { holeAt, visibleReserved } from './scene';
 import type { Hit } from './hitTest';
@@ -128,11 +128,11 @@ function labelMapping(p: PaintInput, i: number, x: number, y: number, w: number,
   const mp = m.mappings;
   const left = Math.max(x, p.g.gutter) + 5;
   const maxW = Math.min(x + w, p.g.gutter + p.scene.iovaView.width) - left - 4;
-  const name = mp.buffer[i] >= 0 ? m.buffers.id[mp.buffer[i]] : (mp.owner[i] >= 0 ? m.strings[mp.owner[i]] : 'mapping');
+  const name = (mp.buffer[i] >= 0 ? stringAt(m, m.buffers.id[mp.buffer[i]]) : stringAt(m, mp.owner[i])) ?? 'mapping';
   const twoLines = h >= 34;
   const title = stale ? `stale: ${name}` : name;
   const extra = mp.exposed[i] > 0 ? ` +${bytesLabel(mp.exposed[i])} exposed` : '';
-  const detail = `${bytesLabel(mp.size[i])} ${m.strings[mp.prot[i]] ?? ''}${extra}`;
+  const detail = `${bytesLabel(mp.size[i])} ${stringAt(m, mp.prot[i]) ?? ''}${extra}`;
   if (stale || mp.exposed[i] > 0) {
     // Text over hatching needs a quiet backing to stay readable.
     setFont(ctx, theme, 11, false, true);
@@ -246,7 +246,8 @@ function drawBuffers(p: PaintInput): void {
   for (const b of scene.buffers) {
     const x = g.gutter + b.x0;
     const w = Math.max(b.x1 - b.x0, 1);
-    const buf = bufferAt(m, b.item);
+    const bf = m.buffers.flags[b.item];
+    const buf = { bounce: (bf & BUF_BOUNCE) !== 0, freed: (bf & BUF_FREED) !== 0 };
     const c = buf.bounce ? theme.bounce
       : p.colorBy === 'buffer' && b.count === 1 ? theme.palette[b.item % theme.palette.length] : theme.muted;
     ctx.fillStyle = withAlpha(c, b.count > 1 ? 0.5 : buf.freed ? 0.12 : 0.45);
@@ -261,7 +262,7 @@ function drawBuffers(p: PaintInput): void {
     if (b.count === 1 && w >= 30) {
       ctx.fillStyle = theme.foreground;
       const left = Math.max(x, g.gutter) + 4;
-      boxText(ctx, `${buf.bounce ? 'bounce ' : ''}${buf.id}${buf.freed ? ' (freed)' : ''}`, left, y + h / 2,
+      boxText(ctx, `${buf.bounce ? 'bounce ' : ''}${bufferAt(m, b.item).id}${buf.freed ? ' (freed)' : ''}`, left, y + h / 2,
         Math.min(x + w, g.gutter + scene.physView.width) - left - 3);
     }
   }

@@ -1,7 +1,7 @@
 // What one paint of the map shows, computed without a canvas: the blocks of each band after level of
 // detail, the markers, and the counts the test hook publishes. The renderer draws a Scene; hit testing
 // reads the same Scene, so what the pointer finds is what is on screen.
-import { aggregate, buildRangeIndex, groupPoints, type Block, type PointGroup, type RangeIndex } from './lod';
+import { aggregate, groupPoints, rangeIndexInOrder, sortedRangeIndex, type Block, type PointGroup, type RangeIndex } from './lod';
 import { fitRange, type Limits, type Viewport } from './layout';
 import { BUF_BOUNCE, FLAG_BOUNCE, FLAG_EXPOSED, FLAG_STALE, type MapModel } from './modelTypes';
 import { lowerBound } from './search';
@@ -22,15 +22,15 @@ export interface ModelIndex {
   iovaLimits: Limits;
   physLimits: Limits;
   reservedStart: Float64Array;
-  /** FLAG_BOUNCE for swiotlb slots, by buffer index */
-  bufferFlags: Int32Array;
 }
 
 export function indexModel(m: MapModel): ModelIndex {
   const mp = m.mappings;
-  const byIova = buildRangeIndex(mp.iova, mp.size);
-  const byPaddr = buildRangeIndex(mp.paddr, mp.size);
-  const buffers = buildRangeIndex(m.buffers.paddr, m.buffers.size);
+  // The host sends mappings sorted by IOVA, buffers by paddr, and the mappings' physical order (modelCheck.ts
+  // checked all three on arrival), so nothing is sorted or copied here.
+  const byIova = sortedRangeIndex(mp.iova, mp.size, mp.flags, { start: mp.paddr, size: mp.size });
+  const byPaddr = rangeIndexInOrder(mp.paddr, mp.size, mp.flags, mp.byPaddr);
+  const buffers = sortedRangeIndex(m.buffers.paddr, m.buffers.size, bounceFlags(m.buffers.flags));
   let iMin = m.domain ? m.domain.aperture.start : 0;
   let iMax = m.domain ? m.domain.aperture.end : 2 ** 32;
   const n = mp.iova.length;
@@ -54,8 +54,14 @@ export function indexModel(m: MapModel): ModelIndex {
     iovaLimits: { min: iMin, max: iMax, minSpan: MIN_SPAN },
     physLimits: { min: pMin, max: pMax, minSpan: MIN_SPAN },
     reservedStart: Float64Array.from(m.reserved.map(r => r.start)),
-    bufferFlags: Int32Array.from(m.buffers.flags, f => (f & BUF_BOUNCE ? FLAG_BOUNCE : 0)),
   };
+}
+
+/** FLAG_BOUNCE where a buffer is a swiotlb slot (a plain loop: TypedArray.from with a mapper is slow when cold). */
+function bounceFlags(bufFlags: Int32Array): Int32Array {
+  const out = new Int32Array(bufFlags.length);
+  for (let i = 0; i < bufFlags.length; i++) out[i] = bufFlags[i] & BUF_BOUNCE ? FLAG_BOUNCE : 0;
+  return out;
 }
 
 export interface SceneStats {
@@ -124,11 +130,10 @@ export function followPhys(iovaBlocks: readonly Block[], prev: Viewport, lim: Li
 
 export function computeScene(m: MapModel, idx: ModelIndex, iovaView: Viewport, physIn: Viewport, follow: boolean): Scene {
   const mp = m.mappings;
-  const iovaLod = aggregate(idx.byIova, iovaView, { minItemPx: MIN_ITEM_PX, columnPx: COLUMN_PX, flags: mp.flags,
-    other: { start: mp.paddr, size: mp.size } });
+  const iovaLod = aggregate(idx.byIova, iovaView, { minItemPx: MIN_ITEM_PX, columnPx: COLUMN_PX });
   const physView = follow ? followPhys(iovaLod.blocks, physIn, idx.physLimits) : physIn;
-  const physLod = aggregate(idx.byPaddr, physView, { minItemPx: MIN_ITEM_PX, columnPx: COLUMN_PX, flags: mp.flags });
-  const bufLod = aggregate(idx.buffers, physView, { minItemPx: MIN_ITEM_PX, columnPx: COLUMN_PX, flags: idx.bufferFlags });
+  const physLod = aggregate(idx.byPaddr, physView, { minItemPx: MIN_ITEM_PX, columnPx: COLUMN_PX });
+  const bufLod = aggregate(idx.buffers, physView, { minItemPx: MIN_ITEM_PX, columnPx: COLUMN_PX });
   const faults = groupPoints(idx.faultIova, iovaView, 4);
   let exposure = 0;
   let bounce = 0;

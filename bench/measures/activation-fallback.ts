@@ -33,11 +33,18 @@ function standIn(): unknown {
   });
 }
 
+/** The values the real API object has as own properties: every top-level namespace, class, enum, const of @types/vscode. */
+function apiNames(root: string): string[] {
+  const dts = path.join(root, 'node_modules', '@types', 'vscode', 'index.d.ts');
+  if (!fs.existsSync(dts)) return [];
+  return [...fs.readFileSync(dts, 'utf8').matchAll(/^\t(?:export )?(?:namespace|class|enum|const|let|var|function) (\w+)/gm)].map(m => m[1]);
+}
+
 /**
- * The module object: a plain object whose prototype answers every name, so a bundle's `import * as vscode`
- * (esbuild's __toESM copies own keys and keeps the prototype) still finds vscode.window, vscode.Uri ...
+ * The module object: the API's names as own properties (the glue copies them once into its namespace, as from the
+ * real API object), and a prototype that answers any other name (esbuild's __toESM keeps the prototype).
  */
-function fakeVscode(): object {
+function fakeVscode(root: string): object {
   const configuration = { get: (_k: string, d?: unknown) => d, has: () => false, inspect: () => undefined, update: async () => {} };
   const ws = standIn() as object;
   const workspace = new Proxy(ws, {
@@ -53,7 +60,9 @@ function fakeVscode(): object {
       return names.get(p);
     },
   });
-  return Object.create(lookup) as object;
+  const api = Object.create(lookup) as Record<string, unknown>;
+  for (const name of apiNames(root)) Object.defineProperty(api, name, { get: () => (lookup as Record<string, unknown>)[name], enumerable: true });
+  return api;
 }
 
 function memento() {
@@ -85,7 +94,7 @@ export async function fallbackActivation(ctx: MeasureContext): Promise<Outcome> 
   const ext = path.join(ctx.root, 'dist', 'extension.js');
   const noop = path.join(ctx.tmp, 'noop-extension.js');
   fs.writeFileSync(noop, "'use strict';\nexports.activate = function activate() { return {}; };\n");
-  const vscode = fakeVscode();
+  const vscode = fakeVscode(ctx.root);
   const mod = Module as unknown as { _load: (req: string, ...rest: unknown[]) => unknown };
   const load = mod._load;
   mod._load = (req, ...rest) => (req === 'vscode' ? vscode : load.call(Module, req, ...rest));

@@ -1,7 +1,9 @@
 // annotate: simulator/analysis on a 20,000-line kernel-style C file, made of examples/drivers/apu_gem.c
 // repeated with every driver identifier renamed per copy (apu_gem_new -> apu_gem_new_7 ...), so each copy
 // defines its own functions and structs. Floor: a bare tree-sitter parse of the same text with the same
-// parser. Reported per 1,000 lines; subject and floor samples alternate.
+// parser (kept from one sample to the next, as analyzeC keeps the parser it lends its analyses). The subject is
+// the whole of analyzeC: preprocessing, both depth guards, the parse, reading the records, the checks and the
+// Analysis the CLI prints. Reported per 1,000 lines; subject and floor samples alternate.
 import fs from 'node:fs';
 import path from 'node:path';
 import * as analysis from '../../simulator/analysis';

@@ -1,7 +1,7 @@
 // vsix-size and activation. The package step comes first: `npm run package -- -o FILE` builds dist/ and
 // packs it, and activation then loads that fresh dist/extension.js.
 //   vsix-size   bytes of the .vsix; floor: the compressed bytes of the entries the extension cannot run without
-//               (package.json, dist/extension.js, the webview bundle, the tree-sitter wasm, the vsix manifest)
+//               (package.json, dist/extension.js and dist/engine.js, the webview bundle, the tree-sitter wasm, the vsix manifest)
 //   activation  vscode.extensions.getExtension(ID).activate() in the real extension host of a code-server
 //               workbench (test/e2e/harness.mjs), opened on an empty folder; floor: the same call for a no-op
 //               extension installed beside it. When code-server cannot run, activation-fallback.ts loads
@@ -18,7 +18,7 @@ const ACTIVATION_RUNS = 5;
 const EXTENSION_ID = 'iommu-lens.iommu-lens';
 const NOOP_ID = 'iommu-lens-bench.noop';
 
-const RUNTIME_ENTRY = /^(\[Content_Types\]\.xml|extension\.vsixmanifest|extension\/package\.json|extension\/dist\/(extension\.js|webview\.js|webview\.css|[^/]+\.wasm))$/;
+const RUNTIME_ENTRY = /^(\[Content_Types\]\.xml|extension\.vsixmanifest|extension\/package\.json|extension\/dist\/(extension\.js|engine\.js|webview\.js|webview\.css|[^/]+\.wasm))$/;
 
 type Packed = { ok: true; how: string; problem?: string; built: boolean } | { ok: false; why: string; built: boolean };
 
@@ -74,15 +74,19 @@ function vsixSize(ctx: MeasureContext): { outcome: Outcome; built: boolean } {
   const suspicious = entries.filter(e => /\.map$|\/test\/|\.ts$/.test(e.name)).map(e => e.name);
   return {
     built: true,
-    outcome: ran([bytes / 1e6], [floorBytes / 1e6], 'compressed bytes of package.json, dist/extension.js, the webview bundle, the wasm files and the vsix manifest', {
+    outcome: ran([bytes / 1e6], [floorBytes / 1e6], 'compressed bytes of package.json, dist/extension.js + dist/engine.js, the webview bundle, the wasm files and the vsix manifest', {
       note: `${p.problem ? `${p.problem}; ` : ''}packed with ${p.how}; MB = 10^6 bytes`,
       extra: { bytes, entries: entries.length, largest, ...(suspicious.length ? { unexpectedEntries: suspicious.slice(0, 10) } : {}) },
     }),
   };
 }
 
-/** ms: the probe's own timing of activate(); hostMs: the extension host's marks (load start -> activated). */
-interface Timing { found: boolean; wasActive?: boolean; ms?: number; hostMs?: number | null }
+/** ms: the probe's own timing of activate(); cpuMs: the host's CPU time meanwhile; hostMs: the extension host's marks (load start -> activated). */
+interface Timing { found: boolean; wasActive?: boolean; ms?: number; cpuMs?: number; hostMs?: number | null }
+
+function median(xs: number[]): number {
+  return [...xs].sort((a, b) => a - b)[xs.length >> 1];
+}
 
 /** The host's figure when it kept one, else the probe's; null when neither exists (activated before the probe, no marks). */
 function figure(t: Timing | undefined): number | null {
@@ -128,7 +132,7 @@ async function realActivation(ctx: MeasureContext): Promise<Outcome> {
     fs.mkdirSync(empty, { recursive: true });
     const values: number[] = [], floors: number[] = [];
     let version = '', noopMissing = false, startupActivated = 0;
-    const probeMs: number[] = [];
+    const probeMs: number[] = [], cpu: number[] = [], noopCpu: number[] = [];
     // with --cpu-prof, one more run with the host's profiler on, not counted
     const profileRun = ctx.profileDir ? ACTIVATION_RUNS : -1;
     for (let i = 0; i < ACTIVATION_RUNS + (profileRun >= 0 ? 1 : 0); i++) {
@@ -153,18 +157,25 @@ async function realActivation(ctx: MeasureContext): Promise<Outcome> {
       if (i === profileRun) { ctx.log(`activation: profiled run ${v.toFixed(1)} ms -> ${profile.IOMMU_LENS_BENCH_PROFILE}`); continue; }
       values.push(v);
       if (typeof r.subject.ms === 'number') probeMs.push(r.subject.ms);
+      if (typeof r.subject.cpuMs === 'number') cpu.push(r.subject.cpuMs);
+      if (typeof r.noop?.cpuMs === 'number') noopCpu.push(r.noop.cpuMs);
       const f = figure(r.noop);
       if (f !== null) floors.push(f); else noopMissing = true;
       version = r.vscodeVersion ?? '';
-      ctx.log(`activation: run ${i + 1}: ${v.toFixed(1)} ms (no-op extension ${f?.toFixed(1) ?? '-'} ms)`);
+      ctx.log(`activation: run ${i + 1}: ${v.toFixed(1)} ms, host CPU ${r.subject.cpuMs?.toFixed(1) ?? '-'} ms (no-op extension ${f?.toFixed(1) ?? '-'} ms, CPU ${r.noop?.cpuMs?.toFixed(1) ?? '-'} ms)`);
     }
     return ran(values, noopMissing ? null : floors, 'activation of a no-op extension in the same extension host', {
       note: `real extension host: code-server (VS Code ${version}), dist/ as npm run package builds it (production); ` +
         `the host's own activation marks (willLoadExtensionCode -> ` +
         `didActivateExtension: code loading + activate() + its promise), each run a fresh workbench on an empty folder` +
         (startupActivated ? `; in ${startupActivated} of ${values.length + (profileRun >= 0 ? 1 : 0)} runs IOMMU Lens was already active before the probe (a startup activation event fired)` : '') +
-        (noopMissing ? '; the no-op extension was not picked up, no floor' : ''),
-      ...(probeMs.length ? { extra: { probeActivateCallMedianMs: sig(probeMs.sort((a, b) => a - b)[probeMs.length >> 1]) } } : {}),
+        (noopMissing ? '; the no-op extension was not picked up, no floor' : '') +
+        (cpu.length ? '; cpu = CPU time of the extension host process during the activate() call' : ''),
+      cpu,
+      extra: {
+        ...(probeMs.length ? { probeActivateCallMedianMs: sig(median(probeMs)) } : {}),
+        ...(noopCpu.length ? { noopCpuMedianMs: sig(median(noopCpu)) } : {}),
+      },
     });
   } finally {
     await browser.close().catch(() => {});

@@ -1,13 +1,13 @@
 // Keeps one analysis per open C document and binds the store's run to it. Documents are analysed when first
 // shown in an editor (the tree-sitter wasm is loaded then, once), re-analysed incrementally from VS Code's
 // content changes, and rebound when the run changes; both are debounced. The features (decorations, hover,
-// CodeLens, diagnostics, quick fixes) read `state()` and redraw on `onDidUpdate`.
+// CodeLens, diagnostics, quick fixes) read `state()` and redraw on `onDidUpdate`. The analyser and tree-sitter
+// come from the engine bundle, loaded by the first analysis (never at activation).
 import * as vscode from 'vscode';
-import { CAnalyzer } from '../../simulator/analysis/analyzer';
-import { bindOutcomes } from '../../simulator/analysis/bind';
+import type { CAnalyzer } from '../../simulator/analysis/analyzer';
 import type { Binding } from '../../simulator/analysis/bind-types';
-import { initParser } from '../../simulator/analysis/parser';
 import type { Analysis } from '../../simulator/analysis/types';
+import { loadEngine } from '../engineLoader';
 import type { ErrorReporter } from '../errors';
 import type { SessionStore } from '../sessionStore';
 import { envelopeChange, foldChange, inlineItems, type Envelope, type InlineItem } from './model';
@@ -39,7 +39,8 @@ export interface AnnotationState {
 }
 
 interface DocEntry {
-  analyzer: CAnalyzer;
+  /** created by the first analysis */
+  analyzer: CAnalyzer | undefined;
   /** changes since the analysed version, folded into one edit */
   envelope: Envelope | null;
   /** the analysed text's version, or -1 before the first analysis */
@@ -105,8 +106,7 @@ export class AnnotationController implements vscode.Disposable {
     if (!this.on || !isCDocument(doc)) return;
     const key = doc.uri.toString();
     if (this.docs.has(key)) return;
-    this.docs.set(key, { analyzer: new CAnalyzer(doc.uri.scheme === 'file' ? doc.uri.fsPath : doc.uri.path), envelope: null,
-      analysedVersion: -1, state: undefined, timer: undefined });
+    this.docs.set(key, { analyzer: undefined, envelope: null, analysedVersion: -1, state: undefined, timer: undefined });
     this.schedule(doc, 0);
   }
 
@@ -128,7 +128,7 @@ export class AnnotationController implements vscode.Disposable {
     const entry = this.docs.get(key);
     if (!entry) return;
     if (entry.timer) clearTimeout(entry.timer);
-    entry.analyzer.dispose();
+    entry.analyzer?.dispose();
     this.docs.delete(key);
     this.emitter.fire(uri);
   }
@@ -150,9 +150,11 @@ export class AnnotationController implements vscode.Disposable {
 
   private async analyse(doc: vscode.TextDocument, entry: DocEntry): Promise<void> {
     try {
-      this.parser ??= initParser({ wasmDir: this.wasmDir }).then(() => undefined);
+      const engine = loadEngine();
+      this.parser ??= engine.initParser({ wasmDir: this.wasmDir }).then(() => undefined);
       await this.parser;
       if (this.docs.get(doc.uri.toString()) !== entry || doc.isClosed) return;
+      entry.analyzer ??= new engine.CAnalyzer(doc.uri.scheme === 'file' ? doc.uri.fsPath : doc.uri.path);
       const text = doc.getText();
       if (text.length > MAX_CHARS) return;
       const version = doc.version;
@@ -177,7 +179,7 @@ export class AnnotationController implements vscode.Disposable {
 
   private bind(analysis: Analysis): Binding | null {
     const report = this.store.report;
-    return report ? bindOutcomes(analysis, report) : null;
+    return report ? loadEngine().bindOutcomes(analysis, report) : null;
   }
 
   private scheduleRebind(): void {

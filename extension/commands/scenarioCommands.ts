@@ -1,9 +1,7 @@
 // Commands that load and run scenarios: Open Scenario…, Run Scenario, Step, Run to End, Reset, Run to here,
 // Choose Platform Preset.
 import * as vscode from 'vscode';
-import { parse as parseYaml } from 'yaml';
-import { builtinScenarios } from '../../simulator/builtin';
-import { getPreset, presetNames } from '../../simulator/platform/registry';
+import { loadEngine } from '../engineLoader';
 import { UserError } from '../errors';
 import type { ExtensionParts } from '../parts';
 import { PresetDevice, presetScenarioText } from '../presetScenario';
@@ -91,7 +89,7 @@ async function pickScenario(p: ExtensionParts): Promise<vscode.TextDocument | un
       load: () => vscode.workspace.openTextDocument(f) });
   }
   items.push({ label: 'Built-in', kind: vscode.QuickPickItemKind.Separator });
-  for (const b of builtinScenarios()) {
+  for (const b of loadEngine().builtinScenarios()) {
     items.push({ label: `$(beaker) ${b.name}`, description: b.file, load: () => vscode.workspace.openTextDocument(p.virtual.put('builtin', b.name, b.text)) });
   }
   items.push({ label: '', kind: vscode.QuickPickItemKind.Separator });
@@ -107,6 +105,7 @@ async function pickScenario(p: ExtensionParts): Promise<vscode.TextDocument | un
 
 async function pickPreset(): Promise<string | undefined> {
   const preferred = readSettings().defaultPreset;
+  const { getPreset, presetNames } = loadEngine();
   const names = presetNames();
   const items = names.map(n => ({ label: n, description: n === preferred ? 'default (iommuLens.defaultPreset)' : undefined,
     detail: getPreset(n)?.doc }));
@@ -118,6 +117,7 @@ async function pickPreset(): Promise<string | undefined> {
 
 /** Generates the preset's quick-look scenario, shows it read-only, and runs it. */
 async function runPreset(p: ExtensionParts, name: string): Promise<boolean> {
+  const { getPreset, presetNames } = loadEngine();
   const preset = getPreset(name);
   if (!preset) {
     void vscode.window.showErrorMessage(`IOMMU Lens: unknown platform preset "${name}"; known: ${presetNames().join(', ')}`);
@@ -132,7 +132,7 @@ async function runPreset(p: ExtensionParts, name: string): Promise<boolean> {
 }
 
 function presetDevices(yamlText: string): PresetDevice[] {
-  const platform = parseYaml(yamlText) as { devices?: Array<{ name?: unknown; iommu?: unknown; iommus?: unknown }> } | null;
+  const platform = loadEngine().parseYaml(yamlText) as { devices?: Array<{ name?: unknown; iommu?: unknown; iommus?: unknown }> } | null;
   return (platform?.devices ?? []).filter(d => typeof d.name === 'string').map(d => ({
     name: d.name as string,
     iommu: typeof d.iommu === 'string' ? d.iommu : Array.isArray(d.iommus) && typeof d.iommus[0] === 'string' ? d.iommus[0] : null,

@@ -1,7 +1,7 @@
 // Import Kernel Trace…: a /sys/kernel/tracing/trace capture (or `trace-cmd report` output) rebuilt into the
 // same report a simulated run gives, shown in the trees, the status bar and the map. Skipped lines go to Problems.
 import * as vscode from 'vscode';
-import { importTrace } from '../../simulator/trace/import';
+import { loadEngine } from '../engineLoader';
 import type { ExtensionParts } from '../parts';
 
 export function registerTraceCommands(p: ExtensionParts): vscode.Disposable[] {
@@ -14,7 +14,7 @@ export function registerTraceCommands(p: ExtensionParts): vscode.Disposable[] {
     const text = new TextDecoder('utf-8').decode(await vscode.workspace.fs.readFile(uri));
     const name = vscode.workspace.asRelativePath(uri, false);
     const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `IOMMU Lens: importing ${name}` },
-      async () => importTrace(text, name));
+      async () => loadEngine().importTrace(text, name));
     p.store.loadReport(result.report, { uri, label: uri.path.split('/').pop() ?? name, kind: 'trace' });
     p.diagnostics.showTraceSkips(uri, result.skipped);
     const notes = [

@@ -1,7 +1,7 @@
 // The address-map webview's HTML: a strict Content-Security-Policy (nothing but our own bundle from
 // the webview resource origin, scripts only with a fresh nonce, no inline styles, no eval, nothing remote).
 // No vscode import, so the standalone harness serves exactly the same page.
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../randomBytes';
 
 export interface WebviewHtmlOptions {
   /** webview.cspSource: the origin VS Code serves localResourceRoots from */

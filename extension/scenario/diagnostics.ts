@@ -1,7 +1,8 @@
 // Problems-panel diagnostics for scenario files: the loader's ScenarioError (FILE:LINE:COL) on open and,
 // debounced, on every change; run-time errors (a reference that does not resolve) from the runner.
 import * as vscode from 'vscode';
-import { isScenarioError, ScenarioError } from '../simulatorApi';
+import { isScenarioError } from '../engineLoader';
+import type { ScenarioError } from '../simulatorApi';
 import { isScenarioUri, scenarioFileName } from './documents';
 import type { ScenarioParseCache } from './parseCache';
 
@@ -11,6 +12,7 @@ export class ScenarioDiagnostics implements vscode.Disposable {
   readonly collection = vscode.languages.createDiagnosticCollection('iommu-lens');
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly subscriptions: vscode.Disposable[] = [this.collection];
+  private readonly initial: ReturnType<typeof setTimeout>;
 
   constructor(private readonly parser: ScenarioParseCache) {
     this.subscriptions.push(
@@ -21,7 +23,8 @@ export class ScenarioDiagnostics implements vscode.Disposable {
         if (isScenarioUri(d.uri)) this.collection.delete(d.uri);
       }),
     );
-    for (const d of vscode.workspace.textDocuments) this.validate(d);
+    // scenarios already open are validated just after activation, not during it: validating loads the engine
+    this.initial = setTimeout(() => this.revalidateAll(), 0);
   }
 
   /** Re-validates every open scenario (after a settings change). */
@@ -77,6 +80,7 @@ export class ScenarioDiagnostics implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearTimeout(this.initial);
     for (const t of this.timers.values()) clearTimeout(t);
     for (const s of this.subscriptions) s.dispose();
   }

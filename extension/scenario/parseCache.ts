@@ -2,7 +2,8 @@
 // once per edit, not once per feature). The runner loads its own fresh Session: it mutates it.
 import * as vscode from 'vscode';
 import { currentOverrides } from '../settings';
-import { openSession, Session } from '../simulatorApi';
+import { loadEngine } from '../engineLoader';
+import type { Session } from '../simulatorApi';
 import { scenarioFileName } from './documents';
 
 export type ParseResult = { ok: true; session: Session } | { ok: false; error: unknown };
@@ -21,7 +22,7 @@ export class ScenarioParseCache implements vscode.Disposable {
     if (hit && hit.version === doc.version) return hit.result;
     let result: ParseResult;
     try {
-      result = { ok: true, session: openSession(doc.getText(), scenarioFileName(doc.uri), currentOverrides()) };
+      result = { ok: true, session: loadEngine().openSession(doc.getText(), scenarioFileName(doc.uri), currentOverrides()) };
     } catch (error) {
       result = { ok: false, error };
     }

@@ -28,13 +28,26 @@ export interface TextChange {
   text: string;
 }
 
+/**
+ * The parser one-shot analyses borrow: a parser's first parse pays for growing its buffers, so analyzeC
+ * reuses one instead of making one per call. Taken while in use, returned when the analysis ends.
+ */
+let spareParser: Parser | null = null;
+
 /** Analyse one C file. initParser() must have completed. Never throws on any input text. */
 export function analyzeC(text: string, fileName: string, opts: AnalyzeOptions = {}): Analysis {
-  const analyzer = new CAnalyzer(fileName, opts, false);
+  const parser = spareParser ?? newCParser();
+  spareParser = null;
+  const analyzer = new CAnalyzer(fileName, opts, false, parser);
+  let done = false;
   try {
-    return analyzer.update(text);
+    const analysis = analyzer.update(text);
+    done = true;
+    return analysis;
   } finally {
     analyzer.dispose();
+    // a parse that failed leaves the parser in doubt: the next analysis makes a new one
+    if (done && !spareParser) spareParser = parser; else parser.delete();
   }
 }
 
@@ -44,9 +57,12 @@ export class CAnalyzer {
   private pre: Preprocessed | null = null;
   /** records of unchanged functions and gaps, reused by the next update */
   private readonly units: UnitCache | null;
+  /** a parser lent by the caller, which stays the caller's to delete */
+  private readonly lent: Parser | null;
 
-  constructor(readonly fileName: string, private readonly opts: AnalyzeOptions = {}, reuse = true) {
+  constructor(readonly fileName: string, private readonly opts: AnalyzeOptions = {}, reuse = true, parser: Parser | null = null) {
     this.units = reuse ? new UnitCache() : null;
+    this.lent = parser;
   }
 
   /**
@@ -56,10 +72,10 @@ export class CAnalyzer {
    * syntax errors tree-sitter may recover differently when it reuses parts of the old tree.
    */
   update(text: string, changes?: readonly TextChange[]): Analysis {
-    const tooDeep = bracketsTooDeep(this.fileName, text);
-    if (tooDeep) return tooDeep;
     const pre = preprocessKernelC(text);
-    const parser = this.parser ??= newCParser();
+    const tooDeep = bracketsTooDeep(this.fileName, text, pre.tooDeepAt);
+    if (tooDeep) return tooDeep;
+    const parser = this.lent ?? (this.parser ??= newCParser());
     let tree: Tree | null;
     if (changes && this.tree && this.pre) {
       const edit = envelope(this.pre.text, pre.text, changes);
@@ -175,9 +191,13 @@ function apiCalls(ctx: CheckContext, collected: Collected): ApiCall[] {
     const range = ctx.lines.range(start, end);
     out.push({ api, family, function: fn, line: range.start.line, col: range.start.col, range, args, order: n, lowConfidence: low });
   };
-  for (const r of collected.records) {
-    if (r.kind === 'call' && r.direct && r.intact) push(r.name, r.fn?.name ?? null, r.start, r.end, r.args.map(a => a.text), r.inError);
-    else if (r.kind === 'mmconst' && !MM_CALL_HELPERS.has(r.name)) {
+  const records = collected.records;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    if (r.kind === 'call') {
+      // the family first: most calls are not of an API, and their arguments need not be split
+      if (r.direct && r.intact && apiFamily(r.name)) push(r.name, r.fn?.name ?? null, r.start, r.end, r.args.map(a => a.text), r.inError);
+    } else if (r.kind === 'mmconst' && !MM_CALL_HELPERS.has(r.name)) {
       push(r.name, r.fn?.name ?? null, r.start, r.end, r.operand ? [r.operand.text] : [], r.inError);
     }
   }

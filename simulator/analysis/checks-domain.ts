@@ -42,24 +42,30 @@ export function checkDomainNeverAllocated(ctx: CheckContext): SourceFinding[] {
     if (/->|\./.test(n)) return `member:${lastMember(n)}`;
     return scope?.vars.has(n) ? null : `global:${n}`;
   };
-  for (const scope of ctx.scopes) {
-    for (const a of scope.assigns) {
+  for (let scopeIndex = 0; scopeIndex < ctx.scopes.length; scopeIndex++) {
+    const scope = ctx.scopes[scopeIndex];
+    for (let aIndex = 0; aIndex < scope.assigns.length; aIndex++) {
+      const a = scope.assigns[aIndex];
       if (a.op !== '=' || NULLISH.test(a.right.text.trim())) continue;
       const k = lvalueKey(scope, a.left.text);
       if (k) provided.add(k);
     }
-    for (const c of scope.calls) {
+    for (let cIndex = 0; cIndex < scope.calls.length; cIndex++) {
+      const c = scope.calls[cIndex];
       if (!DOMAIN_ATTACHERS.has(c.name) || !c.args[0]) continue;
       const k = domainKey(ctx, scope, c.args[0].text);
       if (k) provided.add(k);
     }
   }
-  for (const d of ctx.fileDecls) {
+  for (let dIndex = 0; dIndex < ctx.fileDecls.length; dIndex++) {
+    const d = ctx.fileDecls[dIndex];
     for (const x of d.declarators) if (x.init && !NULLISH.test(x.init.text)) provided.add(`global:${x.name}`);
   }
   const out: SourceFinding[] = [];
-  for (const scope of ctx.scopes) {
-    for (const c of scope.calls) {
+  for (let scopeIndex = 0; scopeIndex < ctx.scopes.length; scopeIndex++) {
+    const scope = ctx.scopes[scopeIndex];
+    for (let cIndex = 0; cIndex < scope.calls.length; cIndex++) {
+      const c = scope.calls[cIndex];
       if (!DOMAIN_USERS.has(c.name) || !c.args[0]) continue;
       const k = domainKey(ctx, scope, c.args[0].text);
       if (!k || k === 'allocated' || provided.has(k)) continue;
@@ -88,15 +94,19 @@ function deviceKey(ctx: CheckContext, scope: FunctionScope, text: string, depth 
 
 export function checkOwnDomainWithDmaApi(ctx: CheckContext): SourceFinding[] {
   const attached = new Map<string, CallRec>();
-  for (const scope of ctx.scopes) {
-    for (const c of scope.calls) {
+  for (let scopeIndex = 0; scopeIndex < ctx.scopes.length; scopeIndex++) {
+    const scope = ctx.scopes[scopeIndex];
+    for (let cIndex = 0; cIndex < scope.calls.length; cIndex++) {
+      const c = scope.calls[cIndex];
       if (c.name === 'iommu_attach_device' && c.args[1]) attached.set(deviceKey(ctx, scope, c.args[1].text), c);
     }
   }
   if (!attached.size) return [];
   const out: SourceFinding[] = [];
-  for (const scope of ctx.scopes) {
-    for (const c of scope.calls) {
+  for (let scopeIndex = 0; scopeIndex < ctx.scopes.length; scopeIndex++) {
+    const scope = ctx.scopes[scopeIndex];
+    for (let cIndex = 0; cIndex < scope.calls.length; cIndex++) {
+      const c = scope.calls[cIndex];
       if (!DMA_API_MAPPERS.has(c.name) || !c.args[0]) continue;
       const attach = attached.get(deviceKey(ctx, scope, c.args[0].text));
       if (!attach) continue;
@@ -119,14 +129,17 @@ const SG_CONSUMERS: Record<string, { sgArg: number; devArg: number | null }> = {
 
 export function checkGetSgtableSharing(ctx: CheckContext): SourceFinding[] {
   const out: SourceFinding[] = [];
-  for (const scope of ctx.scopes) {
-    for (const g of scope.calls) {
+  for (let scopeIndex = 0; scopeIndex < ctx.scopes.length; scopeIndex++) {
+    const scope = ctx.scopes[scopeIndex];
+    for (let gIndex = 0; gIndex < scope.calls.length; gIndex++) {
+      const g = scope.calls[gIndex];
       if (!/^dma_get_sgtable(?:_attrs)?$/.test(g.name) || g.args.length < 2) continue;
       const sgt = normalizeExpr(g.args[1].text);
       const dev = deviceKey(ctx, scope, g.args[0].text);
       const mentions = (text: string) => new RegExp(`(^|[^\\w>.])${sgt.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(normalizeExpr(text));
       let why: string | null = null;
-      for (const c of scope.calls) {
+      for (let cIndex = 0; cIndex < scope.calls.length; cIndex++) {
+        const c = scope.calls[cIndex];
         const use = SG_CONSUMERS[c.name];
         if (c.start < g.end || !use || !c.args[use.sgArg] || !mentions(c.args[use.sgArg].text)) continue;
         if (use.devArg === null) why = `maps it into another IOMMU domain with ${c.name}() at line ${ctx.line(c.start)}`;

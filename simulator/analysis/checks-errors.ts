@@ -17,13 +17,16 @@ interface ErrorBranch { ifRec: IfRec; exit: Exit; strong: boolean }
 
 function errorBranches(scope: FunctionScope): ErrorBranch[] {
   const out: ErrorBranch[] = [];
+  if (!scope.ifs.length) return out;
   const exits: Exit[] = [...scope.returns, ...scope.gotos, ...scope.breaks];
-  for (const ifRec of scope.ifs) {
+  for (let ifRecIndex = 0; ifRecIndex < scope.ifs.length; ifRecIndex++) {
+    const ifRec = scope.ifs[ifRecIndex];
     const setsError = scope.assigns.some(a => within(a, ifRec.then) && a.op === '=' && ERROR_VALUE.test(a.right.text));
     const cond = ifRec.cond.text;
     const testsErrorVar = ERROR_VAR_TEST.test(cond);
     const errorCond = testsErrorVar || ERROR_CALL_TEST.test(cond) || /^\(\s*!/.test(cond) || /<\s*0\s*\)$/.test(cond);
-    for (const exit of exits) {
+    for (let exitIndex = 0; exitIndex < exits.length; exitIndex++) {
+      const exit = exits[exitIndex];
       if (exit.parent !== ifRec || !within(exit, ifRec.then)) continue;
       const failing = exit.kind === 'return'
         ? /^(?:-?E[A-Z0-9]+|-\w+|ret|err|rc|error|status|res|PTR_ERR\s*\(.*|ERR_PTR\s*\(.*|ERR_CAST\s*\(.*|NULL)$/.test(exit.value.replace(/^-\s*/, '-'))
@@ -36,9 +39,10 @@ function errorBranches(scope: FunctionScope): ErrorBranch[] {
 
 /** The first return reached by falling through from `from`, skipping returns inside later branches. */
 function fallthroughReturn(scope: FunctionScope, from: number): ReturnRec | null {
-  for (const r of scope.returns) {
+  for (let rIndex = 0; rIndex < scope.returns.length; rIndex++) {
+    const r = scope.returns[rIndex];
     if (r.start < from) continue;
-    const nested = [...ancestors(r)].some(a => (a.kind === 'if' || a.kind === 'else' || a.kind === 'loop') && a.start >= from);
+    const nested = ancestors(r).some(a => (a.kind === 'if' || a.kind === 'else' || a.kind === 'loop') && a.start >= from);
     if (!nested) return r;
   }
   return null;
@@ -85,16 +89,19 @@ function liveMaps(ctx: CheckContext, scope: FunctionScope, b: ErrorBranch): Call
     if (m === last && testsLast && !sharesLoop(m)) return false;          // this map is the one that failed
     if (unmaps.some(u => u.start > m.end && !sharesLoop(m))) return false; // already undone
     // mapped inside an earlier branch that itself left the function
-    return ![...ancestors(m)].some(a => a.kind === 'if' && a.end <= ifRec.start && within(m, a.then)
+    return !ancestors(m).some(a => a.kind === 'if' && a.end <= ifRec.start && within(m, a.then)
       && [...scope.returns, ...scope.gotos].some(x => within(x, a.then) && x.start > m.end));
   });
 }
 
 export function checkErrorPaths(ctx: CheckContext): SourceFinding[] {
   const out: SourceFinding[] = [];
-  for (const scope of ctx.scopes) {
+  for (let scopeIndex = 0; scopeIndex < ctx.scopes.length; scopeIndex++) {
+    const scope = ctx.scopes[scopeIndex];
+    const branches = errorBranches(scope);
+    if (!branches.length) continue;
     const zeroReturns = new Map<ReturnRec, ErrorBranch[]>();
-    for (const b of errorBranches(scope)) {
+    for (const b of branches) {
       const path = exitPath(scope, b);
       const live = liveMaps(ctx, scope, b);
       const unmapped = scope.calls.some(c => ctx.isUnmapCall(c) && path.spans.some(s => within(c, s)));
@@ -130,10 +137,12 @@ function escapeRe(s: string): string {
 
 export function checkMappingErrorUnchecked(ctx: CheckContext): SourceFinding[] {
   const out: SourceFinding[] = [];
-  for (const scope of ctx.scopes) {
-    for (const c of scope.calls) {
+  for (let scopeIndex = 0; scopeIndex < ctx.scopes.length; scopeIndex++) {
+    const scope = ctx.scopes[scopeIndex];
+    for (let cIndex = 0; cIndex < scope.calls.length; cIndex++) {
+      const c = scope.calls[cIndex];
       if (!CHECKED_DMA_MAPS.has(c.name)) continue;
-      const around = [...ancestors(c)];
+      const around = ancestors(c);
       if (around.some(a => a.kind === 'call' && a.name === 'dma_mapping_error')) continue;
       if (around[0]?.kind === 'return') continue;                     // handed to the caller to check
       const target = resultTarget(c);

@@ -62,8 +62,10 @@ interface MmUse { name: string; span: Span; expr: Span; operand: string; rec: Ca
 
 export function checkMmOnIova(ctx: CheckContext): SourceFinding[] {
   const uses: MmUse[] = [];
-  for (const scope of ctx.scopes) {
-    for (const c of scope.calls) {
+  for (let scopeIndex = 0; scopeIndex < ctx.scopes.length; scopeIndex++) {
+    const scope = ctx.scopes[scopeIndex];
+    for (let cIndex = 0; cIndex < scope.calls.length; cIndex++) {
+      const c = scope.calls[cIndex];
       if (MM_CALL_HELPERS.has(c.name)) uses.push({ name: c.name, span: c.nameSpan, expr: c, operand: c.args.map(a => a.text).join(', '), rec: c, scope });
     }
     for (const k of scope.mmconsts) uses.push({ name: k.name, span: k, expr: k.expr, operand: k.operand?.text ?? '', rec: k, scope });
@@ -82,7 +84,8 @@ export function checkMmOnIova(ctx: CheckContext): SourceFinding[] {
     flagged = [];
   };
   let scope: FunctionScope | null = null;
-  for (const use of uses) {
+  for (let useIndex = 0; useIndex < uses.length; useIndex++) {
+    const use = uses[useIndex];
     if (use.scope !== scope) { flush(); scope = use.scope; }
     const why = mmUseOnIova(ctx, use);
     if (why) flagged.push({ use, why });
@@ -132,30 +135,40 @@ export function checkIovaTruncated(ctx: CheckContext): SourceFinding[] {
   };
   const consider = (decl: DeclRec, scope: FunctionScope | null) => {
     if (!isNarrowType(decl.typeText)) return;
-    for (const d of decl.declarators) {
+    for (let dIndex = 0; dIndex < decl.declarators.length; dIndex++) {
+      const d = decl.declarators[dIndex];
       if (d.pointer || d.func || !isIovaName(d.name)) continue;
       const v = (scope ? scope.vars.get(d.name) : undefined) ?? { name: d.name, typeText: decl.typeText, pointer: false, array: d.array, decl, declarator: d };
       report(v, scope, 'holds an IOVA');
     }
   };
-  for (const decl of ctx.fileDecls) consider(decl, null);
-  for (const scope of ctx.scopes) for (const decl of scope.decls) consider(decl, scope);
+  for (let declIndex = 0; declIndex < ctx.fileDecls.length; declIndex++) consider(ctx.fileDecls[declIndex], null);
+  for (let scopeIndex = 0; scopeIndex < ctx.scopes.length; scopeIndex++) {
+    const scope = ctx.scopes[scopeIndex];
+    for (let declIndex = 0; declIndex < scope.decls.length; declIndex++) consider(scope.decls[declIndex], scope);
+  }
 
   // Stores of IOVA-returning calls into narrow variables or fields, whatever their names.
-  for (const scope of ctx.scopes) {
+  for (let scopeIndex = 0; scopeIndex < ctx.scopes.length; scopeIndex++) {
+    const scope = ctx.scopes[scopeIndex];
     const store = (lvalue: string, callee: string, at: Span, decl?: () => VarInfo | undefined) => {
       const v = decl?.() ?? ctx.lvalueType(scope, lvalue);
       if (v && !v.pointer && isNarrowType(v.typeText)) report(v, v.decl.decl === 'field' ? null : scope, `stores the result of ${callee}()`, at);
     };
-    for (const a of scope.assigns) {
+    for (let aIndex = 0; aIndex < scope.assigns.length; aIndex++) {
+      const a = scope.assigns[aIndex];
       const callee = a.op === '=' ? iovaReturningCallee(a.right.text) : null;
       if (callee) store(a.left.text, callee, a);
     }
-    for (const decl of scope.decls) {
+    for (let declIndex = 0; declIndex < scope.decls.length; declIndex++) {
+      const decl = scope.decls[declIndex];
       // only a declaration with an initializer that calls something can store such a result
-      const after = ctx.code.slice(decl.typeSpan.end, decl.end);
-      if (!after.includes('=') || !after.includes('(')) continue;
-      for (const d of decl.declarators) {
+      const eq = ctx.code.indexOf('=', decl.typeEnd);
+      if (eq < 0 || eq >= decl.end) continue;
+      const paren = ctx.code.indexOf('(', decl.typeEnd);
+      if (paren < 0 || paren >= decl.end) continue;
+      for (let dIndex = 0; dIndex < decl.declarators.length; dIndex++) {
+        const d = decl.declarators[dIndex];
         const callee = d.init ? iovaReturningCallee(d.init.text) : null;
         if (callee) store(d.name, callee, d.init!, () => scope.vars.get(d.name));
       }
@@ -185,8 +198,10 @@ export function checkWrongFree(ctx: CheckContext): SourceFinding[] {
   // Calls of the four functions, grouped by the iova_domain they work on (its member name).
   type Site = { c: CallRec; s: FunctionScope };
   const byDomain = new Map<string, Record<string, Site[]>>();
-  for (const s of ctx.scopes) {
-    for (const c of s.calls) {
+  for (let sIndex = 0; sIndex < ctx.scopes.length; sIndex++) {
+    const s = ctx.scopes[sIndex];
+    for (let cIndex = 0; cIndex < s.calls.length; cIndex++) {
+      const c = s.calls[cIndex];
       if (c.name !== 'alloc_iova' && c.name !== 'alloc_iova_fast' && c.name !== 'free_iova' && c.name !== 'free_iova_fast') continue;
       const key = c.args[0] ? lastMember(c.args[0].text) : '?';
       let group = byDomain.get(key);

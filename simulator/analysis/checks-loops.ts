@@ -24,8 +24,10 @@ export function isSgLoop(ctx: CheckContext, loop: LoopRec): boolean {
 
 export function checkMapPerSgEntry(ctx: CheckContext): SourceFinding[] {
   const out: SourceFinding[] = [];
-  for (const scope of ctx.scopes) {
-    for (const c of scope.calls) {
+  for (let scopeIndex = 0; scopeIndex < ctx.scopes.length; scopeIndex++) {
+    const scope = ctx.scopes[scopeIndex];
+    for (let cIndex = 0; cIndex < scope.calls.length; cIndex++) {
+      const c = scope.calls[cIndex];
       if (c.name !== 'iommu_map') continue;
       const loop = enclosingLoop(c);
       if (!loop || !isSgLoop(ctx, loop)) continue;
@@ -40,8 +42,10 @@ export function checkMapPerSgEntry(ctx: CheckContext): SourceFinding[] {
 
 export function checkUnmapPerSegment(ctx: CheckContext): SourceFinding[] {
   const out: SourceFinding[] = [];
-  for (const scope of ctx.scopes) {
-    for (const c of scope.calls) {
+  for (let scopeIndex = 0; scopeIndex < ctx.scopes.length; scopeIndex++) {
+    const scope = ctx.scopes[scopeIndex];
+    for (let cIndex = 0; cIndex < scope.calls.length; cIndex++) {
+      const c = scope.calls[cIndex];
       if (c.name !== 'iommu_unmap' && c.name !== 'iommu_unmap_fast') continue;
       const loop = enclosingLoop(c);
       if (!loop) continue;

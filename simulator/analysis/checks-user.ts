@@ -18,11 +18,13 @@ function userVariables(scope: FunctionScope): Set<string> {
     if (USER_STRUCT_NAMES.has(v.name) && v.pointer && /\bstruct drm_\w+/.test(v.typeText)) user.add(v.name);
     if (init && /^memdup_user\s*\(/.test(init)) user.add(v.name);
   }
-  for (const a of scope.assigns) {
+  for (let aIndex = 0; aIndex < scope.assigns.length; aIndex++) {
+    const a = scope.assigns[aIndex];
     const lhs = normalizeExpr(a.left.text);
     if (a.op === '=' && /^[A-Za-z_]\w*$/.test(lhs) && (voidParams.has(a.right.text.trim()) || /^memdup_user\s*\(/.test(a.right.text))) user.add(lhs);
   }
-  for (const c of scope.calls) {
+  for (let cIndex = 0; cIndex < scope.calls.length; cIndex++) {
+    const c = scope.calls[cIndex];
     if (!USER_COPY_IN.has(c.name) || !c.args[0]) continue;
     const root = rootIdentifier(c.args[0].text.replace(/^\s*&/, ''));
     if (root) user.add(root);
@@ -41,7 +43,8 @@ function userCounts(scope: FunctionScope, user: Set<string>): { members: RegExp 
     if (m) aliases.set(name, normalizeExpr(m[0]));
   };
   for (const v of scope.vars.values()) if (v.declarator.init && !v.pointer) note(v.name, v.declarator.init.text);
-  for (const a of scope.assigns) {
+  for (let aIndex = 0; aIndex < scope.assigns.length; aIndex++) {
+    const a = scope.assigns[aIndex];
     const lhs = normalizeExpr(a.left.text);
     if (a.op === '=' && /^[A-Za-z_]\w*$/.test(lhs)) note(lhs, a.right.text);
   }
@@ -60,12 +63,14 @@ function boundChecked(scope: FunctionScope, at: number, what: string[]): boolean
 
 export function checkUnboundedUserCount(ctx: CheckContext): SourceFinding[] {
   const out: SourceFinding[] = [];
-  for (const scope of ctx.scopes) {
+  for (let scopeIndex = 0; scopeIndex < ctx.scopes.length; scopeIndex++) {
+    const scope = ctx.scopes[scopeIndex];
     if (!scope.calls.some(c => sizingArgument(c) !== null)) continue;      // no allocation to size
     const user = userVariables(scope);
     const { members, aliases } = userCounts(scope, user);
     if (!members) continue;
-    for (const c of scope.calls) {
+    for (let cIndex = 0; cIndex < scope.calls.length; cIndex++) {
+      const c = scope.calls[cIndex];
       const arg = sizingArgument(c);
       if (!arg) continue;
       const direct = [...arg.matchAll(members)].map(m => normalizeExpr(m[0]));

@@ -27,7 +27,7 @@ export function cloneRecord(r: Rec, d: number, id: number, code: string): Rec {
       return { kind: 'else', id, start, end, parent: null, fn: null, inError: false };
     case 'loop':
       return { kind: 'loop', id, start, end, parent: null, fn: null, inError: false, loop: r.loop,
-        body: pieceAt(r.body as Piece, d), header: pieceAt(r.header, d), macro: r.macro };
+        body: span(r.body, d), header: pieceAt(r.header, d), macro: r.macro };
     case 'return':
       return { kind: 'return', id, start, end, parent: null, fn: null, inError: false, value: r.value };
     case 'goto':

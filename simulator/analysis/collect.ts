@@ -11,17 +11,31 @@ import { DOMAIN_USERS, MAP_APIS, UNMAP_APIS } from './apis';
 import { cloneRecord } from './clone';
 import { functionRecord } from './records';
 import {
-  cachedQuery, errorRecords, link, mmConstantUses, recordReader, type Collected, type ErrorRec, type FunctionRec, type Rec,
+  errorRecords, link, mmConstantUses, recordReader, type Collected, type ErrorRec, type FunctionRec, type Rec,
 } from './syntax';
 import { lastMember, normalizeExpr } from './text';
 
 /** How records are read: `auto` walks the whole tree once when most of it is wanted, else queries ranges. */
 export type RecordStrategy = 'auto' | 'walk' | 'range';
 
-const TOP_QUERY = `
-(function_definition) @function
-[(preproc_if) (preproc_ifdef) (preproc_else) (preproc_elif) (preproc_elifdef) (linkage_specification) (declaration_list)] @container
-`;
+const CONTAINERS = ['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef', 'linkage_specification', 'declaration_list'];
+const FUNCTION = 1;
+const CONTAINER = 2;
+const topKindTables = new WeakMap<object, Uint8Array>();
+
+/** FUNCTION or CONTAINER by node symbol, for one language. */
+function topKinds(tree: Tree): Uint8Array {
+  let table = topKindTables.get(tree.language);
+  if (!table) {
+    const types = tree.language.types;
+    table = new Uint8Array(types.length + 1);
+    for (let i = 0; i < types.length; i++) {
+      table[i] = types[i] === 'function_definition' ? FUNCTION : CONTAINERS.includes(types[i]) ? CONTAINER : 0;
+    }
+    topKindTables.set(tree.language, table);
+  }
+  return table;
+}
 
 /**
  * What makes a function matter to some check (see the file comment): a name that holds an IOVA or DMA
@@ -68,20 +82,28 @@ export class UnitCache {
   }
 }
 
-function topUnits(tree: Tree, make: (src: string) => Query, code: string, nextId: () => number): Unit[] {
-  const query = cachedQuery(tree, make, TOP_QUERY);
+function topUnits(tree: Tree, code: string): Unit[] {
+  const kinds = topKinds(tree);
   const units: Unit[] = [];
-  const visit = (node: Node) => {
-    for (const m of query.matches(node, { maxStartDepth: 1 })) {
-      const { name, node: n } = m.captures[0];
-      if (name === 'container') {
-        if (n.id !== node.id) visit(n);
-        continue;
-      }
-      units.push({ start: n.startIndex, end: n.endIndex, node: n, hasError: n.hasError, wanted: false, records: null });
-    }
+  // the function definitions among the children of the root and of preprocessor blocks (read with a
+  // cursor: two wasm calls per top-level item, and a Node only for functions)
+  const cursor = tree.walk();
+  const visitChildren = () => {
+    if (!cursor.gotoFirstChild()) return;
+    do {
+      const kind = kinds[cursor.nodeTypeId];
+      if (kind === FUNCTION) {
+        const n = cursor.currentNode;
+        units.push({ start: n.startIndex, end: n.endIndex, node: n, hasError: n.hasError, wanted: false, records: null });
+      } else if (kind === CONTAINER) visitChildren();
+    } while (cursor.gotoNextSibling());
+    cursor.gotoParent();
   };
-  visit(tree.rootNode);
+  try {
+    visitChildren();
+  } finally {
+    cursor.delete();
+  }
   units.sort((a, b) => a.start - b.start);
   // the gaps between functions: declarations, struct definitions, globals, preprocessor lines, ERROR regions
   const all: Unit[] = [];
@@ -162,8 +184,17 @@ export function collect(tree: Tree, source: string, code: string, masked: string
                         strategy: RecordStrategy = 'auto'): Collected {
   let id = 0;
   const nextId = () => id++;
-  const units = topUnits(tree, makeQuery, code, nextId);
-  for (const u of units) if (initiallyWanted(u, masked)) u.wanted = true;
+  const units = topUnits(tree, code);
+  // 'walk' reads everything, and so does 'auto' once most of the text is wanted: the rest need not be tested
+  let wantedSize = 0;
+  let readAll = strategy === 'walk';
+  for (let i = 0; i < units.length && !readAll; i++) {
+    const u = units[i];
+    if (!initiallyWanted(u, masked)) continue;
+    u.wanted = true;
+    wantedSize += u.end - u.start;
+    if (strategy === 'auto' && wantedSize * 2 >= code.length) readAll = true;
+  }
   // ERROR and MISSING nodes anywhere; a unit holding one is never taken from or kept in the cache
   const errors = tree.rootNode.hasError ? errorRecords(tree.rootNode, code, nextId) : { records: [] as ErrorRec[], brokenCalls: new Set<string>() };
   if (units.length) for (const e of errors.records) units[unitAt(units, 0, units.length - 1, e.start)].hasError = true;
@@ -172,13 +203,12 @@ export function collect(tree: Tree, source: string, code: string, masked: string
 
   // When most of the text is wanted anyway, all of it is read in one walk: skipping the rest would save less
   // than the range queries the later rounds would need.
-  let wantedSize = 0;
-  for (const u of units) if (u.wanted) wantedSize += u.end - u.start;
-  if (strategy === 'walk' || (strategy === 'auto' && wantedSize * 2 >= code.length)) for (const u of units) u.wanted = true;
+  if (readAll) for (let i = 0; i < units.length; i++) units[i].wanted = true;
   // a function not read keeps its record; one without a name (or a compound body) is read after all, so
   // that what it holds is placed as it always was (its declarations become file-level ones)
   const skippedFn = new Map<Unit, FunctionRec>();
-  for (const u of units) {
+  for (let i = 0; i < units.length; i++) {
+    const u = units[i];
     if (u.wanted || !u.node) continue;
     const fn = functionRecord(u.node, code, nextId());
     if (fn) skippedFn.set(u, fn); else u.wanted = true;
@@ -188,7 +218,8 @@ export function collect(tree: Tree, source: string, code: string, masked: string
     // reuse what the cache has, then read the rest: in one walk when it is most of the text, else range by range
     const missing: Unit[] = [];
     let size = 0;
-    for (const u of units) {
+    for (let k = 0; k < units.length; k++) {
+      const u = units[k];
       if (!u.wanted || u.records) continue;
       const reused = cache && !u.hasError ? cache.take(keyOf(u), u.start, nextId, code) : null;
       if (reused) { u.records = reused; continue; }
@@ -199,16 +230,22 @@ export function collect(tree: Tree, source: string, code: string, masked: string
     if (!missing.length) return;
     const wholeWalk = strategy === 'walk' || (strategy === 'auto' && size * 2 >= code.length);
     if (wholeWalk) {
-      const wanted = new Set(missing);
-      const unitOf = (at: number) => units[unitAt(units, 0, units.length - 1, at)];
-      for (const r of reader.walk(at => wanted.has(unitOf(at)))) unitOf(r.start).records!.push(r);
+      // nodes come in document order, so the unit holding each one only moves forward
+      const reading = new Set(missing);
+      let at = 0;
+      reader.walk(start => {
+        if (start < units[at].start) at = unitAt(units, 0, at, start);
+        while (at + 1 < units.length && units[at + 1].start <= start) at++;
+        return reading.has(units[at]) ? units[at].records : null;
+      });
     }
     for (let i = 0; i < missing.length;) {
       let j = i;
       while (j + 1 < missing.length && missing[j + 1].start === missing[j].end) j++;
       const records = wholeWalk ? [] : reader.range(missing[i].start, missing[j].end);
-      records.push(...mmConstantUses(tree, code, masked, mmConstants, nextId, missing[i].start, missing[j].end));
-      for (const r of records) missing[unitAt(missing, i, j, r.start)].records!.push(r);
+      const uses = mmConstantUses(tree, code, masked, mmConstants, nextId, missing[i].start, missing[j].end);
+      for (let k = 0; k < uses.length; k++) records.push(uses[k]);
+      for (let k = 0; k < records.length; k++) missing[unitAt(missing, i, j, records[k].start)].records!.push(records[k]);
       i = j + 1;
     }
     if (cache) for (const u of missing) if (!u.hasError) cache.keep(keyOf(u), u.start, u.records!);
@@ -218,7 +255,7 @@ export function collect(tree: Tree, source: string, code: string, masked: string
   // later rounds: functions that call this file's wrappers, or assign the members domains are kept in
   const st: InterestState = { read: new Set(), callers: new Map(), wrappers: new Set(), names: new Set() };
   const identifiers = new Map<Unit, Set<string>>();
-  for (;;) {
+  while (units.some(u => !u.wanted)) {
     growInterest(units, st);
     let more = false;
     for (const u of units) {
@@ -238,9 +275,10 @@ export function collect(tree: Tree, source: string, code: string, masked: string
 
   cache?.rotate();
   const records: Rec[] = [];
-  for (const u of units) {
-    if (u.records) { for (const r of u.records) records.push(r); } else records.push(skippedFn.get(u)!);
+  for (let i = 0; i < units.length; i++) {
+    const own = units[i].records;
+    if (own) { for (let k = 0; k < own.length; k++) records.push(own[k]); } else records.push(skippedFn.get(units[i])!);
   }
-  for (const e of errors.records) records.push(e);
+  for (let i = 0; i < errors.records.length; i++) records.push(errors.records[i]);
   return link(records, errors.brokenCalls);
 }

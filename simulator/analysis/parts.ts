@@ -1,9 +1,8 @@
-// The parts of a node (a call's callee and arguments, an if's condition and branch, an assignment's
-// sides, a declaration's declarators) read from the text inside the node's span. The span comes from
-// tree-sitter; reading the parts from the text instead of capturing each child node halves the nodes the
-// query hands to JavaScript, which is where most of the analysis time went. `masked` is the code with
-// comments and literals blanked, so brackets inside them never count.
-import { splitTopLevel, type Piece } from './text';
+// The parts of a node (a do loop's body, a declaration's declarators, a function's name) read from the text
+// inside the node's span. The span comes from tree-sitter; reading the parts from the text instead of asking
+// for each child node keeps the nodes handed to JavaScript few (records.ts reads the other parts the same
+// way). `masked` is the code with comments and literals blanked, so brackets inside them never count.
+import { isTrimSpace, topLevelSpans, type Piece } from './text';
 
 export interface Span { start: number; end: number }
 
@@ -15,48 +14,9 @@ export function piece(code: string, start: number, end: number): Piece {
   return { text: code.slice(start, end), start, end };
 }
 
-function isSpace(c: number): boolean {
-  return c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11 || c === 92;   // \ continues a line
-}
-
-/** Index just past the bracket matching the one at `open` (forward), or `limit` when unbalanced. */
-function forwardMatch(masked: string, open: number, limit: number): number {
-  let depth = 0;
-  for (let i = open; i < limit; i++) {
-    const c = masked.charCodeAt(i);
-    if (c === 40 || c === 91 || c === 123) depth++;
-    else if ((c === 41 || c === 93 || c === 125) && --depth === 0) return i + 1;
-  }
-  return limit;
-}
-
-/**
- * `callee(args)`: the argument list is the last parenthesised group of the call. `open` is the offset of its
- * `(` (-1 without one); the arguments are `splitArguments(code.slice(open, end), open)`.
- */
-export function callParts(code: string, masked: string, start: number, end: number): { callee: Piece; open: number } {
-  let open = -1;
-  let close = end;
-  while (close > start && isSpace(masked.charCodeAt(close - 1))) close--;
-  if (masked.charCodeAt(close - 1) === 41) {
-    let depth = 0;
-    for (let i = close - 1; i >= start; i--) {
-      const c = masked.charCodeAt(i);
-      if (c === 41 || c === 93 || c === 125) depth++;
-      else if ((c === 40 || c === 91 || c === 123) && --depth === 0) { open = i; break; }
-    }
-  }
-  if (open < 0) open = masked.indexOf('(', start);                 // no closing parenthesis (MISSING)
-  if (open < 0 || open >= end) return { callee: piece(code, start, end), open: -1 };
-  return { callee: piece(code, start, open), open };
-}
-
-/** `if (cond) then`, `while (cond) body`, `for (...) body`, `switch`: the first parenthesised group and the rest. */
-export function headedParts(code: string, masked: string, start: number, end: number): { head: Piece; rest: Piece } {
-  const open = masked.indexOf('(', start);
-  if (open < 0 || open >= end) return { head: piece(code, start, start), rest: piece(code, start, end) };
-  const close = forwardMatch(masked, open, end);
-  return { head: piece(code, open, close), rest: piece(code, close, end) };
+/** Spaces, tabs, line breaks, form feeds and backslashes (a backslash at a line end continues the line). */
+export function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13 || c === 12 || c === 11 || c === 92;
 }
 
 /** `do body while (cond);`: the body ends at the `while` before the final parenthesised group. */
@@ -65,70 +25,83 @@ export function doBody(code: string, masked: string, start: number, end: number)
   return piece(code, start + 2, w > start ? w : end);
 }
 
-const ASSIGN_OPS = ['<<=', '>>=', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '='];
-
-/** `left op right` for an assignment expression. */
-export function assignParts(code: string, masked: string, start: number, end: number): { left: Piece; op: string; right: Piece } {
-  let depth = 0;
-  for (let i = start; i < end; i++) {
-    const c = masked.charCodeAt(i);
-    if (c === 40 || c === 91 || c === 123) depth++;
-    else if (c === 41 || c === 93 || c === 125) depth--;
-    else if (c === 61 && depth === 0 && masked.charCodeAt(i + 1) !== 61) {
-      const prev = masked[i - 1];
-      if (prev === '!' || (prev === '=' )) continue;
-      if ((prev === '<' || prev === '>') && masked[i - 2] !== prev) continue;      // <= >= are comparisons
-      const op = ASSIGN_OPS.find(o => masked.startsWith(o, i - o.length + 1)) ?? '=';
-      const opStart = i - op.length + 1;
-      return { left: piece(code, start, opStart), op, right: piece(code, i + 1, end) };
-    }
-  }
-  return { left: piece(code, start, end), op: '=', right: piece(code, end, end) };
-}
-
 const QUALIFIERS = new Set(['const', 'volatile', 'restrict', '__restrict', 'struct', 'union', 'enum']);
 
-/** Parse `*a = x, b[4], (*fn)(int)` (the part of a declaration after its type). */
-export function parseDeclarators(text: string, base: number): Declarator[] {
+/** reused by declaratorsIn, which does not call itself */
+const spans: number[] = [];
+
+const isIdentStart = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+const isIdentPart = (c: number) => isIdentStart(c) || (c >= 48 && c <= 57);
+
+/**
+ * Parse `*a = x, b[4], (*fn)(int)`: the part of a declaration after its type, [start, end) of `code`. Each
+ * declarator's name is its first identifier that is not a qualifier; an initializer follows the first `=`
+ * outside brackets.
+ */
+export function declaratorsIn(code: string, start: number, end: number): Declarator[] {
   const out: Declarator[] = [];
-  const trimmed = text.trimEnd();
-  const body = trimmed.endsWith(';') ? trimmed.slice(0, -1) : trimmed;
-  for (const p of splitTopLevel(body, base)) {
-    let declText = p.text;
+  while (end > start && isTrimSpace(code.charCodeAt(end - 1))) end--;
+  if (end > start && code.charCodeAt(end - 1) === 59) end--;                 // ;
+  spans.length = 0;
+  topLevelSpans(code, start, end, spans);
+  for (let k = 0; k < spans.length; k += 2) {
+    const pieceStart = spans[k];
+    const pieceEnd = spans[k + 1];
+    let declEnd = pieceEnd;
     let init: Piece | null = null;
-    const eq = topLevelAssign(declText);
+    const eq = topLevelAssign(code, pieceStart, pieceEnd);
     if (eq >= 0) {
-      const raw = declText.slice(eq + 1);
-      const lead = raw.length - raw.trimStart().length;
-      const value = raw.trim();
-      init = { text: value, start: p.start + eq + 1 + lead, end: p.start + eq + 1 + lead + value.length };
-      declText = declText.slice(0, eq);
+      let v = eq + 1;
+      while (v < pieceEnd && isTrimSpace(code.charCodeAt(v))) v++;
+      init = { text: code.slice(v, pieceEnd), start: v, end: pieceEnd };
+      declEnd = eq;
     }
-    const re = /[A-Za-z_]\w*/g;
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(declText)) && QUALIFIERS.has(m[0])) { /* skip qualifiers */ }
-    if (!m) continue;
-    const before = declText.slice(0, m.index);
-    const after = declText.slice(m.index + m[0].length).trimStart();
+    // the first identifier that is not a qualifier
+    let nameStart = -1;
+    let nameEnd = -1;
+    let name = '';
+    for (let i = pieceStart; i < declEnd;) {
+      if (!isIdentStart(code.charCodeAt(i))) { i++; continue; }
+      let j = i + 1;
+      while (j < declEnd && isIdentPart(code.charCodeAt(j))) j++;
+      const word = code.slice(i, j);
+      if (!QUALIFIERS.has(word)) { nameStart = i; nameEnd = j; name = word; break; }
+      i = j;
+    }
+    if (nameStart < 0) continue;
+    let pointer = false;
+    let paren = false;
+    for (let i = pieceStart; i < nameStart; i++) {
+      const c = code.charCodeAt(i);
+      if (c === 42) pointer = true;
+      else if (c === 40) paren = true;
+    }
+    let after = nameEnd;
+    while (after < declEnd && isTrimSpace(code.charCodeAt(after))) after++;
+    const next = after < declEnd ? code.charCodeAt(after) : -1;
     out.push({
-      name: m[0],
-      nameSpan: { start: p.start + m.index, end: p.start + m.index + m[0].length },
-      pointer: before.includes('*'),
-      array: after.startsWith('['),
-      func: after.startsWith('(') && !before.includes('('),
+      name,
+      nameSpan: { start: nameStart, end: nameEnd },
+      pointer,
+      array: next === 91,
+      func: next === 40 && !paren,
       init,
     });
   }
   return out;
 }
 
-function topLevelAssign(text: string): number {
+/** The first `=` of [start, end) outside brackets that is not part of `==`, `!=`, `<=`, `>=` (never the first character). */
+function topLevelAssign(code: string, start: number, end: number): number {
   let depth = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '(' || c === '[' || c === '{') depth++;
-    else if (c === ')' || c === ']' || c === '}') depth--;
-    else if (c === '=' && depth === 0 && text[i + 1] !== '=' && !'!<>='.includes(text[i - 1] ?? '')) return i;
+  for (let i = start; i < end; i++) {
+    const c = code.charCodeAt(i);
+    if (c === 40 || c === 91 || c === 123) depth++;
+    else if (c === 41 || c === 93 || c === 125) depth--;
+    else if (c === 61 && depth === 0 && i > start && (i + 1 >= end || code.charCodeAt(i + 1) !== 61)) {
+      const prev = code.charCodeAt(i - 1);
+      if (prev !== 33 && prev !== 60 && prev !== 62 && prev !== 61) return i;
+    }
   }
   return -1;
 }

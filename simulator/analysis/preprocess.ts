@@ -9,6 +9,8 @@
 //     keyword, so the argument parses as an identifier.
 // Anything else is left to tree-sitter, whose ERROR/MISSING regions are reported, not guessed at.
 
+import { LIMITS } from '../limits';
+
 export interface Rewrite {
   start: number;
   end: number;
@@ -22,6 +24,8 @@ export interface Preprocessed {
   rewrites: Rewrite[];
   /** `text` with comments and string/char literals blanked (same offsets) */
   masked: string;
+  /** offset of the first bracket nested deeper than LIMITS.cNestingDepth, -1 when there is none */
+  tooDeepAt: number;
 }
 
 const BARE_ANNOTATIONS = [
@@ -45,13 +49,79 @@ const WITH_ARGS_RE = new RegExp(`\\b(?:${ANNOTATIONS_WITH_ARGS.join('|')})\\s*\\
 // `\w*for_each\w*` as a regex backtracks at every word of the file; find the fixed part and widen by hand.
 const LOOP_CORE_RE = /for_each|scoped_guard|scoped_cond_guard/g;
 const TYPE_ARG_RE = /([(,]\s*)(struct|union|enum)(\s+[A-Za-z_]\w*\s*)(?=[,)])/g;
-const CODE_NOISE_RE = /\/\/[^\n]*|\/\*[\s\S]*?(?:\*\/|$)|"(?:\\[\s\S]|[^"\\\n])*"?|'(?:\\[\s\S]|[^'\\\n])*'?/g;
 /** how far a macro's argument list is searched for its closing parenthesis */
 const MAX_PAREN_SCAN = 20000;
 
-/** The text with comments and string/char literals turned into spaces (newlines kept). */
+/**
+ * The text with comments and string/char literals turned into spaces (newlines kept). A literal ends at its
+ * closing quote or before the end of its line (a backslash escapes the next character, a newline too); a
+ * block comment that is never closed runs to the end of the text. One pass over the character codes: the
+ * text between the blanked parts is copied by slices.
+ */
 export function maskNoise(text: string): string {
-  return text.replace(CODE_NOISE_RE, m => m.replace(/[^\n]/g, ' '));
+  return maskAndMeasure(text, Infinity).masked;
+}
+
+/**
+ * maskNoise, and in the same pass the offset of the first bracket ({, ( or [) of the code nested deeper than
+ * `maxDepth` (-1 when there is none): what limits.ts cNestingTooDeep finds, which skips comments and literals
+ * the same way (a test holds the two together).
+ */
+export function maskAndMeasure(text: string, maxDepth: number): { masked: string; tooDeepAt: number } {
+  const out: string[] = [];
+  const n = text.length;
+  let copied = 0;
+  let depth = 0;
+  let tooDeepAt = -1;
+  for (let i = 0; i < n;) {
+    const c = text.charCodeAt(i);
+    let end: number;
+    if (c === 47 /* / */ && text.charCodeAt(i + 1) === 47) {
+      end = text.indexOf('\n', i + 2);
+      if (end < 0) end = n;
+    } else if (c === 47 && text.charCodeAt(i + 1) === 42 /* * */) {
+      end = text.indexOf('*/', i + 2);
+      end = end < 0 ? n : end + 2;
+    } else if (c === 34 /* " */ || c === 39 /* ' */) {
+      end = i + 1;
+      for (;;) {
+        const d = text.charCodeAt(end);
+        if (d === 92 /* \ */ && end + 1 < n) end += 2;
+        else if (end >= n || d === c || d === 10 || d === 92) break;
+        else end++;
+      }
+      if (end < n && text.charCodeAt(end) === c) end++;
+    } else {
+      if (c === 123 || c === 40 || c === 91) {
+        if (++depth > maxDepth && tooDeepAt < 0) tooDeepAt = i;
+      } else if ((c === 125 || c === 41 || c === 93) && depth > 0) depth--;
+      i++;
+      continue;
+    }
+    if (i > copied) out.push(text.slice(copied, i));
+    blankInto(out, text, i, end);
+    copied = i = end;
+  }
+  if (!out.length) return { masked: text, tooDeepAt };
+  if (copied < n) out.push(text.slice(copied));
+  return { masked: out.join(''), tooDeepAt };
+}
+
+let spaces = ' '.repeat(256);
+
+/** Spaces for text[start, end), keeping its newlines. */
+function blankInto(out: string[], text: string, start: number, end: number): void {
+  for (let at = start; at < end;) {
+    let nl = text.indexOf('\n', at);
+    if (nl < 0 || nl > end) nl = end;
+    if (nl > at) {
+      const len = nl - at;
+      while (spaces.length < len) spaces += spaces;
+      out.push(spaces.slice(0, len));
+    }
+    if (nl < end) out.push('\n');
+    at = nl + 1;
+  }
 }
 
 /** Index just past the parenthesis matching the one at `open`, or -1. */
@@ -111,7 +181,7 @@ function* loopMacroCalls(masked: string): Generator<{ name: string; index: numbe
 }
 
 export function preprocessKernelC(text: string): Preprocessed {
-  const masked = maskNoise(text);
+  const { masked, tooDeepAt } = maskAndMeasure(text, LIMITS.cNestingDepth);
   const rewrites: Rewrite[] = [];
 
   for (const m of masked.matchAll(BARE_RE)) {
@@ -153,5 +223,5 @@ export function preprocessKernelC(text: string): Preprocessed {
   }
   out.push(text.slice(pos));
   outMasked.push(masked.slice(pos));
-  return { text: out.join(''), rewrites: kept, masked: outMasked.join('') };
+  return { text: out.join(''), rewrites: kept, masked: outMasked.join(''), tooDeepAt };
 }

@@ -4,7 +4,7 @@
 // per range; collect.ts decides which parts of the file are read); everything after that is JavaScript over
 // strings, which is far cheaper than walking wasm nodes one by one.
 import type { Node, Query, Tree } from 'web-tree-sitter';
-import { record } from './records';
+import { recordBuilder } from './records';
 import type { Declarator, Span } from './parts';
 import type { Piece } from './text';
 
@@ -38,7 +38,7 @@ export interface GotoRec extends RecBase { kind: 'goto'; label: string }
 export interface BreakRec extends RecBase { kind: 'break' }
 export interface LabelRec extends RecBase { kind: 'label'; name: string }
 export interface DeclRec extends RecBase {
-  kind: 'decl'; decl: 'var' | 'field' | 'param'; typeText: string; typeSpan: Span; declarators: Declarator[];
+  kind: 'decl'; decl: 'var' | 'field' | 'param'; typeText: string; typeSpan: Span; typeEnd: number; declarators: Declarator[];
 }
 export interface AssignRec extends RecBase { kind: 'assign'; left: Piece; op: string; right: Piece }
 export interface UpdateRec extends RecBase { kind: 'update'; arg: Piece }
@@ -94,8 +94,11 @@ export function cachedQuery(tree: Tree, make: (src: string) => Query, source: st
  * name. ERROR regions are not here (errorRecords finds them).
  */
 export interface RecordReader {
-  /** the records of every node of the tree for which `keep(start)` holds, in one walk */
-  walk(keep: (start: number) => boolean): Rec[];
+  /**
+   * The records of the whole tree in one walk, in document order (outer before inner). `sink(start)` gives
+   * the list a record starting there goes to, or null to skip it; it is asked with non-decreasing offsets.
+   */
+  walk(sink: (start: number) => Rec[] | null): void;
   /** the records of the nodes in [start, end); ranges are cut only at top-level function boundaries */
   range(start: number, end: number): Rec[];
 }
@@ -104,29 +107,39 @@ const QUERY_SOURCE = Object.keys(RECORD_KINDS).map(t => `(${t}) @${RECORD_KINDS[
 
 export function recordReader(tree: Tree, make: (src: string) => Query, code: string, masked: string,
                              loopMacros: Map<number, string>, nextId: () => number): RecordReader {
-  const build = (kind: string | undefined, node: Node | null, keep: (start: number) => boolean, out: Rec[]) => {
-    if (!kind || !node) return;
-    const s = node.startIndex;
-    if (!keep(s)) return;
-    const r = record(kind, s, node.endIndex, node, code, masked, loopMacros, nextId);
-    if (r) out.push(r);
-  };
+  const build = recordBuilder(tree, code, masked, loopMacros, nextId);
   return {
-    // One descendantsOfType walk in wasm costs about half of a query over the same nodes, but it can only
-    // start from a node: it is the choice when most of the tree is wanted. Each node's kind is its symbol.
-    // (ERROR is not asked for: web-tree-sitter 0.25 puts its symbol first in a list it binary-searches.)
-    walk(keep) {
-      const out: Rec[] = [];
+    // One descendantsOfType walk in wasm is the cheapest way through web-tree-sitter's API to every node of
+    // these types: it walks in C and returns only the matches. A TreeCursor walk from JavaScript costs two
+    // wasm calls per node (about 2.5 times as much on a 20,000-line driver) and a query over the same nodes
+    // about 1.4 times as much. Each node's kind is its symbol. (ERROR is not asked for: web-tree-sitter 0.25
+    // puts its symbol first in a list it binary-searches.)
+    walk(sink) {
       const kinds = kindTable(tree);
-      for (const node of tree.rootNode.descendantsOfType(RECORD_TYPES)) build(node ? kinds[node.typeId] : undefined, node, keep, out);
-      return out;
+      const nodes = tree.rootNode.descendantsOfType(RECORD_TYPES);
+      for (let i = 0; i < nodes.length; i++) {
+        const node = nodes[i];
+        // let go of each node once read: a young-generation collection during the walk then copies only
+        // the nodes still ahead (15,000 of them on a 20,000-line file)
+        nodes[i] = null;
+        if (!node) continue;
+        const start = node.startIndex;
+        const out = sink(start);
+        if (!out) continue;
+        const kind = kinds[node.typeId];
+        const r = kind ? build(kind, start, node) : null;
+        if (r) out.push(r);
+      }
     },
     // A query limited to a byte range skips what lies outside it cheaply: the choice for a few functions.
     range(start, end) {
       const out: Rec[] = [];
-      const inside = (at: number) => at >= start && at < end;
       for (const m of cachedQuery(tree, make, QUERY_SOURCE).matches(tree.rootNode, charRange(start, end))) {
-        build(m.captures[0].name, m.captures[0].node, inside, out);
+        const { name, node } = m.captures[0];
+        const at = node.startIndex;
+        if (at < start || at >= end) continue;
+        const r = build(name, at, node);
+        if (r) out.push(r);
       }
       return out;
     },
@@ -146,19 +159,25 @@ const STATEMENT_LEVEL = /(_statement|declaration|^translation_unit|^function_def
 
 /**
  * ERROR regions and MISSING nodes (tokens the parser invented), found by descending only into subtrees with
- * errors. A call is broken when a MISSING token lies inside it (its closing parenthesis, say).
+ * errors. A call is broken when a MISSING token lies inside it (its closing parenthesis, say). The walk keeps
+ * the path it came down by, so finding the calls around a MISSING token needs no Node.parent (which overruns
+ * tree-sitter's wasm stack on deep trees).
  */
 export function errorRecords(root: Node, code: string, id: () => number): { records: ErrorRec[]; brokenCalls: Set<string> } {
   const records: ErrorRec[] = [];
   const brokenCalls = new Set<string>();
-  const stack: Node[] = [root];
+  // nodes still to visit, each with the index in `path` of its parent
+  const stack: Array<{ node: Node; parent: number }> = [{ node: root, parent: -1 }];
+  const path: Array<{ node: Node; parent: number }> = [];
   while (stack.length) {
-    const n = stack.pop()!;
+    const entry = stack.pop()!;
+    const n = entry.node;
     if (n.isMissing) {
       records.push({ id: id(), start: n.startIndex, end: n.startIndex, parent: null, fn: null, inError: false,
         kind: 'error', missing: true, what: n.type });
-      for (let p = n.parent; p && !STATEMENT_LEVEL.test(p.type); p = p.parent) {
-        if (p.type === 'call_expression') brokenCalls.add(`${p.startIndex}:${p.endIndex}`);
+      for (let p = entry.parent; p >= 0 && !STATEMENT_LEVEL.test(path[p].node.type); p = path[p].parent) {
+        const call = path[p].node;
+        if (call.type === 'call_expression') brokenCalls.add(`${call.startIndex}:${call.endIndex}`);
       }
       continue;
     }
@@ -168,7 +187,9 @@ export function errorRecords(root: Node, code: string, id: () => number): { reco
       records.push({ id: id(), start, end, parent: null, fn: null, inError: false,
         kind: 'error', missing: false, what: code.slice(start, Math.min(end, start + 40)) });
     }
-    for (const c of n.children) if (c && c.hasError) stack.push(c);
+    const self = path.length;
+    path.push(entry);
+    for (const c of n.children) if (c && c.hasError) stack.push({ node: c, parent: self });
   }
   return { records, brokenCalls };
 }
@@ -202,7 +223,8 @@ export function link(records: Rec[], brokenCalls: Set<string>): Collected {
   const functions: FunctionRec[] = [];
   const calls: CallRec[] = [];
   const errors: ErrorRec[] = [];
-  for (const r of records) {
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
     while (stack.length && !encloses(stack[stack.length - 1], r)) stack.pop();
     const parent = stack.length ? stack[stack.length - 1] : null;
     r.parent = parent;
@@ -221,9 +243,9 @@ export function link(records: Rec[], brokenCalls: Set<string>): Collected {
     }
     if (r.start !== r.end) stack.push(r);
   }
-  for (const e of errors) {
+  for (let i = 0; i < errors.length; i++) {
     // A call is intact when no ERROR node lies inside it (MISSING ones were handled above).
-    if (!e.missing) for (let p = e.parent; p; p = p.parent) if (p.kind === 'call') p.intact = false;
+    if (!errors[i].missing) for (let p = errors[i].parent; p; p = p.parent) if (p.kind === 'call') p.intact = false;
   }
   return { records, functions, calls, errors };
 }

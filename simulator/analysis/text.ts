@@ -3,10 +3,15 @@
 import type { SourcePosition, SourceRange } from './types';
 
 export class LineIndex {
-  private readonly starts: number[] = [0];
+  /** offset of the first character of each line (a typed array: no growth, and nothing for the collector to trace) */
+  private readonly starts: Uint32Array;
 
   constructor(readonly text: string) {
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+    let lines = 1;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+    this.starts = new Uint32Array(lines);
+    let line = 1;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts[line++] = i + 1;
   }
 
   get lineCount(): number {
@@ -38,44 +43,70 @@ export class LineIndex {
 export interface Piece { text: string; start: number; end: number }
 
 /**
- * Split `text` (starting at absolute offset `base`) at commas outside brackets, strings and comments.
- * Pieces are trimmed; their offsets are absolute.
+ * Whether String.prototype.trim() removes the character code `c`: ECMAScript white space and line
+ * terminators (the pieces below are trimmed by offsets, without making the untrimmed strings first).
  */
-export function splitTopLevel(text: string, base: number): Piece[] {
-  const pieces: Piece[] = [];
+export function isTrimSpace(c: number): boolean {
+  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
+  return c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f
+    || c === 0x205f || c === 0x3000 || c === 0xfeff;
+}
+
+/**
+ * The parts of `code` between `start` and `end` separated by commas outside brackets, strings and comments
+ * (a string or comment is never read past `end`), trimmed as String.prototype.trim() would, empty ones left
+ * out: as offsets, [start0, end0, start1, end1, ...], appended to `spans`.
+ */
+export function topLevelSpans(code: string, start: number, end: number, spans: number[] = []): number[] {
   let depth = 0;
-  let from = 0;
-  const push = (to: number) => {
-    const raw = text.slice(from, to);
-    const lead = raw.length - raw.trimStart().length;
-    const t = raw.trim();
-    if (t) pieces.push({ text: t, start: base + from + lead, end: base + from + lead + t.length });
-  };
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"' || c === '\'') {
-      for (i++; i < text.length && text[i] !== c && text[i] !== '\n'; i++) if (text[i] === '\\') i++;
-    } else if (c === '/' && text[i + 1] === '*') {
-      const close = text.indexOf('*/', i + 2);
-      i = close < 0 ? text.length : close + 1;
-    } else if (c === '/' && text[i + 1] === '/') {
-      const nl = text.indexOf('\n', i);
-      i = nl < 0 ? text.length : nl;
-    } else if (c === '(' || c === '[' || c === '{') depth++;
-    else if (c === ')' || c === ']' || c === '}') depth--;
-    else if (c === ',' && depth === 0) { push(i); from = i + 1; }
+  let from = start;
+  for (let i = start; i < end; i++) {
+    const c = code.charCodeAt(i);
+    if (c === 34 || c === 39) {                                          // " '
+      for (i++; i < end; i++) {
+        const d = code.charCodeAt(i);
+        if (d === c || d === 10) break;
+        if (d === 92) i++;                                               // \ escapes the next character
+      }
+    } else if (c === 47 && i + 1 < end && code.charCodeAt(i + 1) === 42) {   // /*
+      const close = code.indexOf('*/', i + 2);
+      i = close < 0 || close + 2 > end ? end : close + 1;
+    } else if (c === 47 && i + 1 < end && code.charCodeAt(i + 1) === 47) {   // //
+      const nl = code.indexOf('\n', i);
+      i = nl < 0 || nl >= end ? end : nl;
+    } else if (c === 40 || c === 91 || c === 123) depth++;
+    else if (c === 41 || c === 93 || c === 125) depth--;
+    else if (c === 44 && depth === 0) {
+      pushTrimmed(code, spans, from, i);
+      from = i + 1;
+    }
   }
-  push(text.length);
+  pushTrimmed(code, spans, from, end);
+  return spans;
+}
+
+function pushTrimmed(code: string, spans: number[], start: number, end: number): void {
+  while (start < end && isTrimSpace(code.charCodeAt(start))) start++;
+  while (end > start && isTrimSpace(code.charCodeAt(end - 1))) end--;
+  if (start < end) spans.push(start, end);
+}
+
+/** topLevelSpans as trimmed pieces; their offsets are those in `code` plus `shift`. */
+export function splitTopLevelIn(code: string, start: number, end: number, shift = 0): Piece[] {
+  const spans = topLevelSpans(code, start, end);
+  const pieces: Piece[] = [];
+  for (let k = 0; k < spans.length; k += 2) {
+    pieces.push({ text: code.slice(spans[k], spans[k + 1]), start: spans[k] + shift, end: spans[k + 1] + shift });
+  }
   return pieces;
 }
 
-/** The arguments of an argument_list node's text `( ... )`, with absolute offsets. */
-export function splitArguments(argListText: string, argListStart: number): Piece[] {
-  const open = argListText.indexOf('(');
-  const close = argListText.lastIndexOf(')');
-  if (open < 0) return [];
-  const inner = argListText.slice(open + 1, close > open ? close : argListText.length);
-  return splitTopLevel(inner, argListStart + open + 1);
+/** The arguments of the argument list `( ... )` that starts at `open` in `code` and ends before `end`. */
+export function argumentsIn(code: string, open: number, end: number): Piece[] {
+  const at = code.indexOf('(', open);
+  if (at < 0 || at >= end) return [];
+  const close = code.lastIndexOf(')', end - 1);
+  return splitTopLevelIn(code, at + 1, close > at ? close : end);
 }
 
 /** Remove spaces, `&` and redundant parentheses: `&apu->iovad` and `&(apu->iovad)` compare equal. */

@@ -143,7 +143,7 @@ export function iommuAllocNoncontig(k: Kernel, dev: Device, dd: DevDma, d: Domai
   }
   const mapped = iommuMapSg(k, d, iova, layout, dmaProt(DMA_BIDIRECTIONAL, dev.spec.coherent));
   if (typeof mapped !== 'number' || mapped < iovaSize) {
-    freeIova(k, cookie, iova, iovaSize, false, { api, dev: dev.name });
+    freeIova(k, cookie, iova, iovaSize, false, api, dev.name);
     return undo();
   }
   trackRuns(k, pages, kind, `${api} for ${dev.name}, step ${k.step}`);

@@ -7,7 +7,7 @@ import type { Kernel } from '../kernel';
 import type { Device } from '../iommu/device';
 import { DMA_MAPPING_ERROR } from '../runner/ops';
 import { dmaTarget } from './cookie';
-import { debugAdd, debugCheckArea, debugCheckSgSegments, debugCheckSync, debugCheckUnmap, debugMappedEnts } from './debug';
+import { UnmapRef, debugAdd, debugCheckArea, debugCheckSgSegments, debugCheckSync, debugCheckUnmap, debugMappedEnts } from './debug';
 import { directMapPage, directMapSg, directUnmapPage } from './direct';
 import { iommuDmaMapPage, iommuDmaUnmapPage } from './iommu-map';
 import { DmaSeg, iommuDmaMapSg, iommuDmaUnmapSg } from './iommu-sg';
@@ -28,7 +28,7 @@ export function dmaMapPage(k: Kernel, dev: Device, phys: number, size: number, d
   const dd = devDma(dev);
   checkDirection(k, dir, api);
   st.lastExposed = 0;
-  const t = dmaTarget(k, dev, 'iommu_dma_map_page');
+  const t = dmaTarget(k, dev, 'iommu_dma_map_page', st);
   const dma = t ? iommuDmaMapPage(k, st, dev, dd, t.domain, t.cookie, phys, size, dir, api) : directMapPage(k, st, dev, dd, phys, size);
   if (dma === MAPPING_ERROR) {
     if (k.tracing) k.tracepoint('dma_map_phys', `${dev.name} dir=${DIR_TRACE[dir]} dma_addr=ffffffffffffffff size=${size} phys_addr=${phys.toString(16)} attrs=`);
@@ -63,8 +63,15 @@ export function dmaUnmapPage(k: Kernel, dev: Device, dma: DmaAddr, size: number,
   if (t) iommuDmaUnmapPage(k, dev, t.domain, t.cookie, dma, size, api);
   else directUnmapPage(k, dma);
   if (k.tracing) k.tracepoint('dma_unmap_phys', tp.dmaUnmapPhys(dev.name, DIR_TRACE[dir], dma, size));
-  debugCheckUnmap(k, dev, dd, { type: DEBUG_SINGLE, dma, size, dir, sgCallEnts: 0, isMappingError: false }, api);
+  // check_unmap keeps nothing of its argument: one object serves every call
+  const ref = singleUnmapRef;
+  ref.dma = dma;
+  ref.size = size;
+  ref.dir = dir;
+  debugCheckUnmap(k, dev, dd, ref, api);
 }
+
+const singleUnmapRef: UnmapRef = { type: DEBUG_SINGLE, dma: 0, size: 0, dir: DMA_NONE, sgCallEnts: 0, isMappingError: false };
 
 export function dmaUnmapSingle(k: Kernel, dev: Device, dma: DmaAddr, size: number, dir: DmaDir): void {
   dmaUnmapPage(k, dev, dma, size, dir, 'dma_unmap_single');
@@ -93,7 +100,7 @@ export function dmaMapSg(k: Kernel, dev: Device, sg: readonly PhysRange[], dir: 
   const dd = devDma(dev);
   checkDirection(k, dir, api);
   st.lastExposed = 0;
-  const t = dmaTarget(k, dev, 'iommu_dma_map_sg');
+  const t = dmaTarget(k, dev, 'iommu_dma_map_sg', st);
   const result: SgResult = { nents: 0, entries: [], orig_nents: sg.length, sg: sg.map(s => ({ paddr: s.paddr, len: s.len })) };
   if (t) {
     const r = iommuDmaMapSg(k, st, dev, dd, t.domain, t.cookie, sg, dir, api);

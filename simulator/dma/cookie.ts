@@ -9,7 +9,7 @@ import { Domain, DmaCookie, IOMMU_DOMAIN_DMA_FQ, isDmaApi, isPaging } from '../i
 import { onDomainAttached, registerAttachVeto } from '../iommu/core';
 import { initIovaDomain, isIovaRefusal, type IovaDomain } from './iova';
 import { FlushQueue, fqCookies, queueIova, raiseIovaFindings } from './flush-queue';
-import { devDma, dmaState, maskLimit } from './state';
+import { DmaState, devDma, dmaState, maskLimit } from './state';
 
 export interface IovaCookie extends DmaCookie {
   kind: 'dma-cookie';
@@ -17,6 +17,10 @@ export interface IovaCookie extends DmaCookie {
   iovad: IovaDomain;
   /** DMA_FQ domains: unmapped IOVAs wait here until the IOTLB is flushed */
   fq: FlushQueue | null;
+  /** iommu.forcedac, read once when the cookie is made (kernel options do not change after boot) */
+  forceDac: boolean;
+  /** what dmaTarget returns for this cookie's domain (one object, not one per call) */
+  target: { domain: Domain; cookie: IovaCookie } | null;
 }
 
 export function cookieOf(d: Domain): IovaCookie | null {
@@ -47,7 +51,8 @@ function initDomainCookie(k: Kernel, d: Domain): void {
   }
   iovad.initRcaches();
   const st = dmaState(k);
-  const cookie: IovaCookie = { kind: 'dma-cookie', domain: d, iovad, fq: null };
+  const cookie: IovaCookie = { kind: 'dma-cookie', domain: d, iovad, fq: null, forceDac: st.opts.forceDac, target: null };
+  cookie.target = { domain: d, cookie };
   if (d.type === IOMMU_DOMAIN_DMA_FQ) {
     cookie.fq = new FlushQueue(st.opts.fqSize, st.opts.fqTimeout);
     let set = fqCookies.get(k);
@@ -81,7 +86,7 @@ export type DmaTarget = { domain: Domain; cookie: IovaCookie } | null;
  * a refused IOMMU, no or identity default domain). From 4.20 that is the group's default domain whatever the
  * device is attached to now; 4.19 used the current domain and dereferenced its (possibly NULL) cookie.
  */
-export function dmaTarget(k: Kernel, dev: Device, fn: string): DmaTarget {
+export function dmaTarget(k: Kernel, dev: Device, fn: string, st: DmaState | null = null): DmaTarget {
   const inst = dev.iommu;
   const g = dev.group;
   if (!inst || inst.refusal || !dev.probed || !g) return null;
@@ -90,8 +95,8 @@ export function dmaTarget(k: Kernel, dev: Device, fn: string): DmaTarget {
     if (g.domain && def && g.domain !== def) warnMismatch(k, dev, def, g.domain, fn);
     return null;
   }
-  const st = dmaState(k);
-  const d = st.usesDefaultDomain ? def : g.domain ?? def;
+  // attached to its default domain (the usual case) the version does not matter
+  const d = !g.domain || g.domain === def || (st ?? dmaState(k)).usesDefaultDomain ? def : g.domain;
   const cookie = cookieOf(d);
   if (!cookie) {
     k.printk('err', '[0000000000000038] user address but active_mm is swapper');
@@ -103,7 +108,7 @@ export function dmaTarget(k: Kernel, dev: Device, fn: string): DmaTarget {
     k.oops(`Unable to handle kernel NULL pointer dereference at virtual address 0000000000000038: ${fn} on ${dev.name} (${d.id} has no iova_cookie)`);
   }
   if (g.domain && g.domain !== d) warnMismatch(k, dev, d, g.domain, fn);
-  return { domain: d, cookie };
+  return cookie.target ?? { domain: d, cookie };
 }
 
 function warnMismatch(k: Kernel, dev: Device, used: Domain, current: Domain, fn: string): void {
@@ -138,7 +143,7 @@ export function allocIova(k: Kernel, dev: Device, d: Domain, cookie: IovaCookie,
     return 0;
   }
   const limit = Math.min(maskLimit(maskBits), d.aperture.end);
-  if (limit > DMA_BIT_MASK_32 && dev.spec.bus === 'pci' && !dev.loggedDmaBits && !dmaState(k).opts.forceDac) {
+  if (limit > DMA_BIT_MASK_32 && dev.spec.bus === 'pci' && !dev.loggedDmaBits && !cookie.forceDac) {
     const r = iovad.allocIovaFast(pages, Math.floor(DMA_BIT_MASK_32 / g), false);
     if (r.findings.length) raiseIovaFindings(k, r.findings);
     if (r.pfn !== null) return r.pfn * g;
@@ -152,10 +157,10 @@ export function allocIova(k: Kernel, dev: Device, d: Domain, cookie: IovaCookie,
 }
 
 /** iommu_dma_free_iova: into the flush queue (lazy unmap) or straight back to the rcache. */
-export function freeIova(k: Kernel, cookie: IovaCookie, iova: number, size: number, queued: boolean, why: { api: string; dev: string }): void {
+export function freeIova(k: Kernel, cookie: IovaCookie, iova: number, size: number, queued: boolean, api: string, dev: string): void {
   const g = cookie.iovad.granule;
   if (queued && cookie.fq) {
-    queueIova(k, cookie, iova, size, why);
+    queueIova(k, cookie, iova, size, { api, dev });
     return;
   }
   const r = cookie.iovad.freeIovaFast(Math.floor(iova / g), Math.max(1, size / g));

@@ -36,11 +36,13 @@ const CACHELINE = 64;
  */
 function cachelineInsert(k: Kernel, dev: Device, dd: DevDma, e: DmaEntry): void {
   if (e.dir === DMA_TO_DEVICE) return;
-  const lines = dmaState(k).cachelines;
+  const st = dmaState(k);
+  const lines = st.cachelines;
   const cln = Math.floor(e.paddr / CACHELINE);
-  const n = lines.get(cln) ?? 0;
-  lines.set(cln, n + 1);
-  if (n > 0 && dmaState(k).opts.debug) {
+  const n = lines.get(cln);
+  lines.set(cln, (n ?? 0) + 1);
+  if (n === 0) st.cachelineZeros--;
+  if (n !== undefined && n > 0 && st.opts.debug) {
     k.printk('err', 'DMA-API: cacheline tracking EEXIST, overlapping mappings aren\'t supported');
     k.finding('overlapping-mapping', 'warning',
       `${dev.name}: ${e.rec.api} maps ${addr(e.paddr)}, whose cache line is already in a live mapping the device may write ` +
@@ -51,37 +53,31 @@ function cachelineInsert(k: Kernel, dev: Device, dd: DevDma, e: DmaEntry): void 
 
 function cachelineRemove(k: Kernel, e: DmaEntry): void {
   if (e.dir === DMA_TO_DEVICE) return;
-  const lines = dmaState(k).cachelines;
+  const st = dmaState(k);
+  const lines = st.cachelines;
   const cln = Math.floor(e.paddr / CACHELINE);
   const n = lines.get(cln) ?? 0;
-  if (n <= 1) lines.delete(cln); else lines.set(cln, n - 1);
+  if (n > 1) {
+    lines.set(cln, n - 1);
+  } else if (n === 1) {
+    lines.set(cln, 0);
+    if (++st.cachelineZeros > 64 && st.cachelineZeros * 2 > lines.size) {
+      for (const [line, count] of lines) if (count === 0) lines.delete(line);
+      st.cachelineZeros = 0;
+    }
+  }
 }
 
 /** add_dma_entry */
 export function debugAdd(k: Kernel, dev: Device, dd: DevDma, e: DmaEntry): void {
   cachelineInsert(k, dev, dd, e);
-  const first = dd.entries.get(e.dma);
-  if (first) {
-    let last = first;
-    while (last.next) last = last.next;
-    last.next = e;
-  } else {
-    dd.entries.set(e.dma, e);
-  }
+  dd.entries.add(e);
   dd.live++;
 }
 
 function unlink(k: Kernel, dd: DevDma, e: DmaEntry): void {
   cachelineRemove(k, e);
-  const first = dd.entries.get(e.dma)!;
-  if (first === e) {
-    if (e.next) dd.entries.set(e.dma, e.next); else dd.entries.delete(e.dma);
-  } else {
-    let p = first;
-    while (p.next !== e) p = p.next!;
-    p.next = e.next;
-  }
-  e.next = null;
+  dd.entries.remove(e);
   dd.live--;
   if (dd.freed.size >= FREED_HISTORY) {
     dd.freedOld = dd.freed;
@@ -114,9 +110,8 @@ export interface UnmapRef { type: number; dma: number; size: number; dir: DmaDir
  */
 export function debugCheckUnmap(k: Kernel, dev: Device, dd: DevDma, ref: UnmapRef, fn: string): DmaEntry | null {
   const entry = ref.isMappingError ? null : findExact(dd, ref.dma, ref.size, ref.type, ref.dir, ref.sgCallEnts);
-  const on = dmaState(k).opts.debug;
   if (!entry) {
-    if (!on) return null;
+    if (!dmaState(k).opts.debug) return null;
     if (ref.isMappingError) {
       errPrintk(k, dev, dd, 'mapping-error-unchecked', 'error', 'device driver tries to free an invalid DMA memory address',
         { fn, hint: `${fn} was given DMA_MAPPING_ERROR: the driver did not check dma_mapping_error() after mapping` });
@@ -129,7 +124,10 @@ export function debugCheckUnmap(k: Kernel, dev: Device, dd: DevDma, ref: UnmapRe
     return null;
   }
   unlink(k, dd, entry);
-  if (!on) return entry;
+  // the usual unmap matches its map in every field: nothing to check
+  if (ref.size === entry.size && ref.type === entry.type && ref.dir === entry.dir && entry.type !== DEBUG_COHERENT &&
+    !(ref.sgCallEnts && ref.type === DEBUG_SG && ref.sgCallEnts !== entry.sgCallEnts)) return entry;
+  if (!dmaState(k).opts.debug) return entry;
   if (ref.size !== entry.size) {
     errPrintk(k, dev, dd, 'wrong-size-free', 'error', 'device driver frees DMA memory with different size ' +
       `[device address=${addr(ref.dma)}] [map size=${entry.size} bytes] [unmap size=${ref.size} bytes]`,
@@ -216,7 +214,7 @@ export function debugLeakCheck(k: Kernel, dev: Device, dd: DevDma): void {
 
 /** debug_dma_map_single: mapping memory that is not RAM. */
 export function debugCheckArea(k: Kernel, dev: Device, dd: DevDma, paddr: number, len: number): void {
-  if (!dmaState(k).opts.debug || k.mem.contains(paddr, Math.max(1, len))) return;
+  if (k.mem.contains(paddr, Math.max(1, len)) || !dmaState(k).opts.debug) return;
   errPrintk(k, dev, dd, 'invalid-dma-area', 'error',
     `device driver maps memory from invalid area [addr=${addr(paddr)}] [len=${len}]`, { paddr, len });
 }

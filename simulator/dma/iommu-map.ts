@@ -5,7 +5,8 @@ import { hex } from '../core/format';
 import type { Kernel } from '../kernel';
 import type { Device } from '../iommu/device';
 import type { Domain } from '../iommu/domain';
-import { iommuMap, iovaToPhys, unmapNoSync } from '../iommu/map';
+import { alignDown, modulo } from '../iommu/arith';
+import { iommuMap, iovaToPhys, releaseGather, takeGather, unmapNoSync } from '../iommu/map';
 import { PROT_CACHE, PROT_READ, PROT_WRITE } from '../iommu/pte-format';
 import { IovaCookie, allocIova, freeIova } from './cookie';
 import { exposedBytes, exposureIsNew, raiseExposure, reportExposure } from './exposure';
@@ -31,7 +32,7 @@ export function dmaProt(dir: DmaDir, coherent: boolean): number {
 export function iommuDmaMapRange(k: Kernel, st: DmaState, dev: Device, d: Domain, cookie: IovaCookie, phys: number, size: number,
   prot: number, maskBits: number): number {
   const g = cookie.iovad.granule;
-  const off = phys % g;
+  const off = modulo(phys, g);
   // The large-page series (v2, patch 2) refuses, with a WARN, untrusted mappings that are not granule aligned.
   if (k.cfg.large_iommu_pages && isUntrusted(dev) && st.opts.v2Slot === 'warn' && (off !== 0 || alignUpTo(size, g) !== size)) {
     k.printk('warn', `WARNING: drivers/iommu/dma-iommu.c: __iommu_dma_map: WARN_ON(${off ? 'iova_off' : 'size_aligned != size'}) ` +
@@ -42,7 +43,7 @@ export function iommuDmaMapRange(k: Kernel, st: DmaState, dev: Device, d: Domain
   const iova = allocIova(k, dev, d, cookie, mapped, maskBits);
   if (!iova) return MAPPING_ERROR;
   if (iommuMap(k, d, iova, phys - off, mapped, prot) !== 0) {
-    freeIova(k, cookie, iova, mapped, false, { api: '__iommu_dma_map', dev: dev.name });
+    freeIova(k, cookie, iova, mapped, false, '__iommu_dma_map', dev.name);
     return MAPPING_ERROR;
   }
   st.outIova = iova;
@@ -56,21 +57,22 @@ export function iommuDmaMapRange(k: Kernel, st: DmaState, dev: Device, d: Domain
  */
 export function iommuDmaUnmapRange(k: Kernel, dev: Device, d: Domain, cookie: IovaCookie, dma: number, size: number, api: string): void {
   const g = cookie.iovad.granule;
-  const off = dma % g;
+  const off = modulo(dma, g);
   const iova = dma - off;
   const bytes = alignUpTo(size + off, g);
-  const gather: Array<[number, number]> = [];
+  const gather = takeGather();
   const unmapped = unmapNoSync(k, d, iova, bytes, gather);
   if (unmapped !== bytes) {
     k.printk('warn', `WARNING: drivers/iommu/dma-iommu.c: __iommu_dma_unmap: WARN_ON(unmapped != size): ` +
       `unmapped ${unmapped} of ${bytes} bytes at ${hex(iova)} in ${d.id}`);
   }
   const queued = cookie.fq !== null;
-  for (const [a, s] of gather) {
-    if (queued) d.iommu.iotlb.markStale(d.id, a, s);
-    else d.iommu.model.flushRange(d.iommu.iotlb, d, a, s, 'dma unmap (strict)');
+  for (let i = 0; i < gather.count; i++) {
+    if (queued) d.iommu.iotlb.markStale(d.id, gather.start(i), gather.size(i));
+    else d.iommu.model.flushRange(d.iommu.iotlb, d, gather.start(i), gather.size(i), 'dma unmap (strict)');
   }
-  freeIova(k, cookie, iova, bytes, queued, { api, dev: dev.name });
+  releaseGather(gather);
+  freeIova(k, cookie, iova, bytes, queued, api, dev.name);
 }
 
 /**
@@ -85,7 +87,7 @@ export function iommuDmaMapPage(k: Kernel, st: DmaState, dev: Device, dd: DevDma
   let bounce: BounceSlot | null = null;
   let mapSize = size;
   st.outBounce = null;
-  if (untrusted && (phys % g !== 0 || size % g !== 0)) {
+  if (untrusted && (modulo(phys, g) !== 0 || modulo(size, g) !== 0)) {
     if (!swiotlbPool(k)) {
       if (!st.bounceInactiveWarned) {
         st.bounceInactiveWarned = true;
@@ -106,7 +108,7 @@ export function iommuDmaMapPage(k: Kernel, st: DmaState, dev: Device, dd: DevDma
     return MAPPING_ERROR;
   }
   st.outBounce = bounce;
-  const vstart = phys - (phys % g);
+  const vstart = alignDown(phys, g);
   if (!bounce) {
     st.lastExposed = st.outIovaSize - size;
     if (st.lastExposed > 0 && exposureIsNew(k, dev, orig, size)) {

@@ -97,7 +97,7 @@ export function iommuDmaMapSg(k: Kernel, st: DmaState, dev: Device, dd: DevDma, 
   const layout = sg.map((s, i) => ({ paddr: s.paddr - offs[i], len: iovaLens[i] }));
   const mapped = iommuMapSg(k, d, iova, layout, dmaProt(dir, dev.spec.coherent));
   if (typeof mapped !== 'number' || mapped < iovaLen) {
-    freeIova(k, cookie, iova, iovaLen, false, { api, dev: dev.name });
+    freeIova(k, cookie, iova, iovaLen, false, api, dev.name);
     return mapped === '-ENOMEM' ? 'ENOMEM' : 'EINVAL';
   }
   const pieces: PhysRange[] = [];

@@ -6,6 +6,8 @@
 //
 // pfns are JS numbers below 2^53 (the anchor uses +Infinity); nothing here uses 32-bit bit operators on them.
 
+import { modulo } from '../iommu/arith';
+
 export const NIL = 0;
 
 /** Per-range flags: how the range came to be and where it is now. */
@@ -96,7 +98,7 @@ export class IovaTree {
     else if (lo < this.lo[y]) this.left[y] = z;
     else this.right[y] = z;
     this.count++;
-    if (lo !== Infinity) this.hint[lo % HINT_SLOTS] = z;
+    if (lo !== Infinity) this.hint[modulo(lo, HINT_SLOTS)] = z;
     this.insertFixup(z);
     return z;
   }
@@ -272,7 +274,7 @@ export class IovaTree {
    * the only node containing it, and erased nodes have pfn_lo NaN).
    */
   find(pfn: number): number {
-    const slot = pfn % HINT_SLOTS;
+    const slot = modulo(pfn, HINT_SLOTS);
     const h = this.hint[slot];
     if (this.lo[h] === pfn) return h;
     let x = this.root;

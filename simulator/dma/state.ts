@@ -9,6 +9,8 @@ import { maxPageOrder, type CpuBuffer } from '../platform/memory';
 import { ScenarioError } from '../scenario/types';
 import { onBoot } from '../runner/hooks';
 import type { IovaDomain } from './iova';
+import { modulo } from '../iommu/arith';
+import { DmaEntryTable } from './debug-table';
 
 /** enum dma_data_direction */
 export const DMA_BIDIRECTIONAL = 0;
@@ -92,7 +94,8 @@ export class DmaEntry {
 
 /** Per-device DMA parameters and live entries (dev->dma_mask, dma_parms, the dma-debug hash). */
 export class DevDma {
-  readonly entries = new Map<number, DmaEntry>();
+  /** dma-debug's entries by DMA address (a Map's interface, built for map/unmap churn) */
+  readonly entries = new DmaEntryTable();
   live = 0;
   /** dma addresses unmapped recently (two generations), to tell a double free from a free of something never mapped */
   freed = new Map<number, number>();
@@ -116,8 +119,9 @@ export class DevDma {
 
 /** DMA_BIT_MASK(bits) as the largest reachable address (exact below 2^53; wider masks reach everything). */
 export function maskLimit(bits: number): number {
-  return bits >= 53 ? Infinity : 2 ** bits - 1;
+  return bits >= 53 ? Infinity : MASK_LIMITS[bits] ?? 2 ** bits - 1;
 }
+const MASK_LIMITS = Array.from({ length: 53 }, (_, bits) => 2 ** bits - 1);
 
 /** %llx of DMA_BIT_MASK(bits), exact for every width. */
 export function maskHex(bits: number): string {
@@ -149,8 +153,13 @@ export class DmaState {
   readonly iovads = new Map<string, IovaDomain>();
   nextIovad = 1;
   nextSgt = 1;
-  /** dma-debug's active cache lines: first cache line of each live device-writable mapping -> count */
+  /**
+   * dma-debug's active cache lines: first cache line of each live device-writable mapping -> count. A line
+   * whose count drops to 0 stays in the Map (deleting and re-adding keys makes a Map rebuild its storage);
+   * `cachelineZeros` counts those, and they are swept when they outnumber the others.
+   */
   readonly cachelines = new Map<number, number>();
+  cachelineZeros = 0;
   /** mainline dma-iommu semantics from 4.20 (the group's default domain); 4.19 used the current domain */
   readonly usesDefaultDomain: boolean;
   constructor(readonly opts: DmaOptions, version: string | undefined) {
@@ -247,7 +256,7 @@ export function isUntrusted(dev: Device): boolean {
 
 /** iova_align / iova_offset on byte values. */
 export function alignUpTo(n: number, g: number): number {
-  const r = n % g;
+  const r = modulo(n, g);
   return r === 0 ? n : n + g - r;
 }
 

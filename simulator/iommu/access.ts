@@ -70,7 +70,7 @@ function translate(k: Kernel, dev: Device, addr: number, size: number, access: '
   let stale = false;
   for (let a = addr - (addr % granule); a < addr + size; a += granule) {
     const at = Math.max(a, addr);
-    if (at >= 2 ** d.pgtable.fmt.ias) return fault(k, dev, { iova: at, access, kind: 'address-size' }, record);
+    if (at >= d.pgtable.inputLimit) return fault(k, dev, { iova: at, access, kind: 'address-size' }, record);
     let e = inst.iotlb.lookup(d.id, at, d.pgsizeBitmap);
     if (!e) {
       const leaf = d.pgtable.lookup(at);

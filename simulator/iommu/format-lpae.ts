@@ -72,10 +72,14 @@ export class LpaeFormat implements PteFormat {
     return lo & TYPE_TABLE_OR_PAGE ? DESC_TABLE : DESC_LEAF;
   }
 
+  leafAddress(lo: number, hi: number): number {
+    // output address bits 47:pgShift
+    return (hi & 0xffff) * 4294967296 + (lo >>> this.addrMaskLoBits) * this.granule;
+  }
+
   decode(lo: number, hi: number, level: number): DecodedDesc {
     const type = this.descType(lo, hi, level) as DecodedDesc['type'];
-    const loAddr = (lo >>> this.addrMaskLoBits) * 2 ** this.addrMaskLoBits;
-    const addr = (hi & 0xffff) * 4294967296 + loAddr;   // output address bits 47:pgShift
+    const addr = this.leafAddress(lo, hi);
     let prot = 0;
     if (type === DESC_LEAF) {
       prot = PROT_READ;

@@ -5,7 +5,8 @@ import { hex, hexPad } from '../core/format';
 import { tp } from '../trace/tracepoints';
 import type { Kernel } from '../kernel';
 import { Domain, isPaging } from './domain';
-import { LIMITS, chargePages, countMapPages } from '../limits';
+import { alignDown, modulo } from './arith';
+import { LIMITS, chargePages, countMapPages, pagesFreeOfBudget } from '../limits';
 
 /** %pa on a 64-bit phys_addr_t */
 const pa = (n: number) => '0x' + hexPad(n, 16);
@@ -13,12 +14,52 @@ const pa = (n: number) => '0x' + hexPad(n, 16);
 /** iommu_pgsize(): largest size in the bitmap that fits the remaining size and the alignment of iova|paddr. */
 export function pickPageSize(bitmap: readonly number[], iova: number, paddr: number, size: number): number {
   let best = 0;
-  for (const s of bitmap) {
+  for (let i = 0; i < bitmap.length; i++) {
+    const s = bitmap[i];
     if (s > size) break;
-    if (iova % s !== 0 || paddr % s !== 0) break;
+    if (modulo(iova, s) !== 0 || modulo(paddr, s) !== 0) break;
     best = s;
   }
   return best;
+}
+
+/**
+ * struct iommu_iotlb_gather: the IOVA ranges an unmap cleared, in order, contiguous ones merged, for the
+ * IOTLB maintenance that follows. Reused between calls (takeGather / releaseGather), so an unmap allocates
+ * nothing.
+ */
+export class IotlbGather {
+  private readonly starts: number[] = [];
+  private readonly sizes: number[] = [];
+  count = 0;
+
+  add(iova: number, size: number): void {
+    const n = this.count;
+    if (n > 0 && this.starts[n - 1] + this.sizes[n - 1] === iova) {
+      this.sizes[n - 1] += size;
+    } else {
+      this.starts[n] = iova;
+      this.sizes[n] = size;
+      this.count = n + 1;
+    }
+  }
+
+  start(i: number): number { return this.starts[i]; }
+  size(i: number): number { return this.sizes[i]; }
+}
+
+const gathers: IotlbGather[] = [];
+
+/** An empty gather; give it back with releaseGather once its ranges are flushed. */
+export function takeGather(): IotlbGather {
+  const g = gathers.pop() ?? new IotlbGather();
+  g.count = 0;
+  return g;
+}
+
+export function releaseGather(g: IotlbGather): void {
+  g.count = 0;
+  if (gathers.length < 8) gathers.push(g);
 }
 
 /** __iommu_map: 0 or a negative errno result. Undoes a partial map. */
@@ -29,7 +70,7 @@ export function iommuMap(k: Kernel, d: Domain, iova: number, paddr: number, size
   }
   if (!isPaging(d.type)) return errnoResult('EINVAL');
   const min = d.pgsizeBitmap[0];
-  if (iova % min !== 0 || paddr % min !== 0 || size % min !== 0) {
+  if (modulo(iova, min) !== 0 || modulo(paddr, min) !== 0 || modulo(size, min) !== 0) {
     k.printk('err', `unaligned: iova 0x${iova.toString(16)} pa ${pa(paddr)} size 0x${size.toString(16)} min_pagesz 0x${min.toString(16)}`);
     k.finding('unaligned-map', 'error',
       `iommu_map(${hex(iova)}, pa ${hex(paddr)}, size ${hex(size)}) is not aligned to the domain's smallest page size ${hex(min)}: -EINVAL`,
@@ -38,12 +79,14 @@ export function iommuMap(k: Kernel, d: Domain, iova: number, paddr: number, size
   }
   if (size === 0) return 0;
   // Refused before anything is written when the range would need more entries than a step may write.
-  chargePages(k, countMapPages(d.pgsizeBitmap, iova, paddr, size, LIMITS.pagesPerStep), () => `iommu_map of ${hex(size)} bytes at iova ${hex(iova)}`, 'size');
+  const pages = countMapPages(d.pgsizeBitmap, iova, paddr, size, LIMITS.pagesPerStep);
+  if (!pagesFreeOfBudget(pages)) chargePages(k, pages, () => `iommu_map of ${hex(size)} bytes at iova ${hex(iova)}`, 'size');
+  const pt = d.pgtable;
   let mapped = 0;
   let ret = 0;
   while (mapped < size) {
     const pgsize = pickPageSize(d.pgsizeBitmap, iova + mapped, paddr + mapped, size - mapped);
-    ret = d.pgtable.map(iova + mapped, paddr + mapped, pgsize, prot);
+    ret = pt.map(iova + mapped, paddr + mapped, pgsize, prot);
     if (ret !== 0) break;
     mapped += pgsize;
   }
@@ -58,24 +101,23 @@ export function iommuMap(k: Kernel, d: Domain, iova: number, paddr: number, size
 
 /**
  * Clears page-table entries without IOTLB maintenance (iommu_unmap_fast with a gather); returns bytes
- * unmapped and the ranges the IOTLB must still drop.
+ * unmapped and adds the ranges the IOTLB must still drop to `gather`.
  */
-export function unmapNoSync(k: Kernel, d: Domain, iova: number, size: number, gather: Array<[number, number]>): number {
+export function unmapNoSync(k: Kernel, d: Domain, iova: number, size: number, gather: IotlbGather): number {
   if (!d.pgtable || !isPaging(d.type) || d.pgsizeBitmap.length === 0) return 0;
   const min = d.pgsizeBitmap[0];
-  if (iova % min !== 0 || size % min !== 0) {
+  if (modulo(iova, min) !== 0 || modulo(size, min) !== 0) {
     k.printk('err', `unaligned: iova 0x${iova.toString(16)} size 0x${size.toString(16)} min_pagesz 0x${min.toString(16)}`);
     return 0;
   }
+  const pt = d.pgtable;
   let unmapped = 0;
-  const add = (a: number, s: number) => {
-    const last = gather[gather.length - 1];
-    if (last && last[0] + last[1] === a) last[1] += s; else gather.push([a, s]);
-  };
   while (unmapped < size) {
-    const pgsize = pickPageSize(d.pgsizeBitmap, iova + unmapped, iova + unmapped, size - unmapped);
-    const n = d.pgtable.unmap(iova + unmapped, pgsize, add);
+    const at = iova + unmapped;
+    const pgsize = pickPageSize(d.pgsizeBitmap, at, at, size - unmapped);
+    const n = pt.unmap(at, pgsize);
     if (n === 0) break;
+    gather.add(alignDown(at, n), n);      // the entry cleared: the page, or the whole block that held it
     unmapped += n;
   }
   if (k.tracing) k.tracepoint('unmap', tp.unmap(iova, size, unmapped));
@@ -84,9 +126,10 @@ export function unmapNoSync(k: Kernel, d: Domain, iova: number, size: number, ga
 
 /** iommu_unmap: bytes unmapped, IOTLB invalidated before returning (iommu_iotlb_sync). */
 export function iommuUnmap(k: Kernel, d: Domain, iova: number, size: number): number {
-  const gather: Array<[number, number]> = [];
+  const gather = takeGather();
   const n = unmapNoSync(k, d, iova, size, gather);
-  for (const [a, s] of gather) d.iommu.model.flushRange(d.iommu.iotlb, d, a, s, 'iommu_unmap');
+  for (let i = 0; i < gather.count; i++) d.iommu.model.flushRange(d.iommu.iotlb, d, gather.start(i), gather.size(i), 'iommu_unmap');
+  releaseGather(gather);
   return n;
 }
 

@@ -2,6 +2,7 @@
 // (io-pgtable's role). Tables live in simulated physical memory: every table has a physical address
 // and table descriptors hold it, so raw dumps read like the hardware's.
 import type { EventBus } from '../core/events';
+import { alignDown, modulo } from './arith';
 import { DESC_INVALID, DESC_LEAF, DESC_TABLE, PteFormat, descHex } from './pte-format';
 
 export interface Table {
@@ -37,8 +38,15 @@ const scratch = new Uint32Array(2);
 export class PageTable {
   readonly root: Table;
   readonly levels: number;
+  // The walk's arithmetic, fixed per format and computed once (no `2 **` or format calls per walk).
   private readonly blockSize: number[];
   private readonly entries: number[];
+  /** the level whose block size is blockSize[l] when that level may hold a leaf, else -1 (levelFor) */
+  private readonly leafLevelOf: number[];
+  /** 2^ias: the first IOVA the tables cannot translate */
+  readonly inputLimit: number;
+  /** 2^oas */
+  private readonly outputLimit: number;
   tables = 1;
 
   constructor(readonly fmt: PteFormat, private readonly mem: TableAllocator, private readonly bus: EventBus | null,
@@ -46,6 +54,9 @@ export class PageTable {
     this.levels = fmt.shifts.length;
     this.blockSize = fmt.shifts.map(s => 2 ** s);
     this.entries = fmt.bits.map(b => 2 ** b);
+    this.leafLevelOf = this.blockSize.map((_, l) => (fmt.leafLevels[l] ? l : -1));
+    this.inputLimit = 2 ** fmt.ias;
+    this.outputLimit = 2 ** fmt.oas;
     const root = this.newTable(0);
     if (!root) throw new Error('no memory for the page-table root');
     this.root = root;
@@ -83,40 +94,49 @@ export class PageTable {
 
   /** Level whose block size is pgsize, or -1. */
   levelFor(pgsize: number): number {
-    const l = this.blockSize.indexOf(pgsize);
-    return l >= 0 && this.fmt.leafLevels[l] ? l : -1;
+    const bs = this.blockSize;
+    for (let l = 0; l < bs.length; l++) if (bs[l] === pgsize) return this.leafLevelOf[l];
+    return -1;
   }
+
+  // The walks below use one invariant this class keeps (it is the only writer of descriptors): an entry holds a
+  // table descriptor exactly when `children[i]` is set. So a walk descends through `children` and decodes a
+  // descriptor's type only where no child is (invalid, or a block): the outcome of reading every level's
+  // descriptor, as io-pgtable does, without a format call per level.
 
   /** Maps one page of pgsize. Returns 0 or a negative errno number. */
   map(iova: number, paddr: number, pgsize: number, prot: number): number {
     const target = this.levelFor(pgsize);
     if (target < 0) return -22;                                        // -EINVAL: size the format cannot map
-    if (iova >= 2 ** this.fmt.ias || paddr + pgsize > 2 ** this.fmt.oas) return -34;   // -ERANGE
-    const refused = this.fmt.leafError?.(paddr, prot) ?? 0;
-    if (refused) return refused;
+    if (iova >= this.inputLimit || paddr + pgsize > this.outputLimit) return -34;   // -ERANGE
+    const fmt = this.fmt;
+    if (fmt.leafError !== undefined) {
+      const refused = fmt.leafError(paddr, prot);
+      if (refused) return refused;
+    }
+    const blockSize = this.blockSize, entries = this.entries;
     let t = this.root;
     for (let level = 0; level < target; level++) {
-      const i = this.index(iova, level);
-      const type = this.fmt.descType(t.desc[2 * i], t.desc[2 * i + 1], level);
-      if (type === DESC_LEAF) return -17;                               // a block covers it: -EEXIST
+      const i = Math.floor(iova / blockSize[level]) % entries[level];
       let child = t.children![i];
-      if (type === DESC_INVALID || !child) {
+      if (child === undefined) {
+        if (fmt.descType(t.desc[2 * i], t.desc[2 * i + 1], level) === DESC_LEAF) return -17;   // a block covers it: -EEXIST
         const made = this.newTable(level + 1);
         if (!made) return -12;                                          // -ENOMEM
         child = made;
         t.children![i] = child;
         this.tables++;
-        this.fmt.encodeTable(child.paddr, scratch, level);
+        fmt.encodeTable(child.paddr, scratch, level);
         t.desc[2 * i] = scratch[0];
         t.desc[2 * i + 1] = scratch[1];
         t.live++;
-        if (this.bus?.active) this.emitPte('table', level, i, iova - (iova % this.blockSize[level]), this.blockSize[level], child.paddr, t, i);
+        if (this.bus?.active) this.emitPte('table', level, i, alignDown(iova, blockSize[level]), blockSize[level], child.paddr, t, i);
       }
       t = child;
     }
-    const i = this.index(iova, target);
-    if (this.fmt.descType(t.desc[2 * i], t.desc[2 * i + 1], target) !== DESC_INVALID) return -17;   // -EEXIST
-    this.fmt.encodeLeaf(paddr, prot, target, scratch);
+    const i = Math.floor(iova / blockSize[target]) % entries[target];
+    if (t.children?.[i] !== undefined || fmt.descType(t.desc[2 * i], t.desc[2 * i + 1], target) !== DESC_INVALID) return -17;   // -EEXIST
+    fmt.encodeLeaf(paddr, prot, target, scratch);
     t.desc[2 * i] = scratch[0];
     t.desc[2 * i + 1] = scratch[1];
     t.live++;
@@ -125,36 +145,38 @@ export class PageTable {
   }
 
   /**
-   * Unmaps one page of pgsize at iova. Returns the bytes the cleared entry covered (0 for a hole):
-   * a larger block containing iova is removed whole (mainline io-pgtable-arm since late 2024), or split
-   * with `splitBlocks`. `invalidate(iova, size, leaf)` is called for each range the IOTLB must drop.
+   * Unmaps one page of pgsize at iova. Returns the bytes the cleared entry covered (0 for a hole): a larger
+   * block containing iova is removed whole (mainline io-pgtable-arm since late 2024), or split with
+   * `splitBlocks`. The range the IOTLB must drop is [iova - iova % n, +n) for the n returned; it is also
+   * passed to `invalidate` when one is given.
    */
-  unmap(iova: number, pgsize: number, invalidate: (iova: number, size: number) => void): number {
+  unmap(iova: number, pgsize: number, invalidate?: (iova: number, size: number) => void): number {
     const target = this.levelFor(pgsize);
     if (target < 0) return 0;
+    const blockSize = this.blockSize, entries = this.entries;
     let t = this.root;
     for (let level = 0; ; level++) {
-      const i = this.index(iova, level);
-      const type = this.fmt.descType(t.desc[2 * i], t.desc[2 * i + 1], level);
-      if (type === DESC_INVALID) return 0;
-      const base = iova - (iova % this.blockSize[level]);
-      if (level === target) {
-        // A table where a leaf of this size was asked: free the whole subtree (flush_walk), report the block size.
-        this.clear(t, i, level, base);
-        invalidate(base, this.blockSize[level]);
-        return this.blockSize[level];
-      }
-      if (type === DESC_LEAF) {
-        if (!this.opts.splitBlocks) {
-          this.clear(t, i, level, base);
-          invalidate(base, this.blockSize[level]);
-          return this.blockSize[level];
-        }
-        if (!this.split(t, i, level, base)) return 0;
-        level--;    // re-read this level: it is a table now
+      const i = Math.floor(iova / blockSize[level]) % entries[level];
+      const child = t.children === null ? undefined : t.children[i];
+      if (child !== undefined && level < target) {
+        t = child;
         continue;
       }
-      t = t.children![i]!;
+      // A table where a leaf of this size was asked: the whole subtree goes (flush_walk), reported as the block.
+      if (child === undefined) {
+        const type = this.fmt.descType(t.desc[2 * i], t.desc[2 * i + 1], level);
+        if (type === DESC_INVALID) return 0;
+        if (level !== target && this.opts.splitBlocks) {
+          if (!this.split(t, i, level, alignDown(iova, blockSize[level]))) return 0;
+          level--;    // re-read this level: it is a table now
+          continue;
+        }
+      }
+      const size = blockSize[level];
+      const base = alignDown(iova, size);
+      this.clear(t, i, level, base);
+      if (invalidate) invalidate(base, size);
+      return size;
     }
   }
 
@@ -199,26 +221,38 @@ export class PageTable {
 
   /** The leaf translating iova, or null. */
   lookup(iova: number): Leaf | null {
-    if (iova < 0 || iova >= 2 ** this.fmt.ias) return null;
-    let t: Table | undefined = this.root;
-    for (let level = 0; t; level++) {
-      const i = this.index(iova, level);
-      const type = this.fmt.descType(t.desc[2 * i], t.desc[2 * i + 1], level);
-      if (type === DESC_INVALID) return null;
-      if (type === DESC_LEAF) {
-        const d = this.fmt.decode(t.desc[2 * i], t.desc[2 * i + 1], level);
-        const size = this.blockSize[level];
-        return { iova: iova - (iova % size), paddr: d.addr, size, prot: d.prot };
-      }
-      t = t.children?.[i];
+    if (iova < 0 || iova >= this.inputLimit) return null;
+    const blockSize = this.blockSize, entries = this.entries;
+    let t = this.root;
+    for (let level = 0; level < this.levels; level++) {
+      const i = Math.floor(iova / blockSize[level]) % entries[level];
+      const child = t.children === null ? undefined : t.children[i];
+      if (child !== undefined) { t = child; continue; }
+      const lo = t.desc[2 * i], hi = t.desc[2 * i + 1];
+      if (this.fmt.descType(lo, hi, level) !== DESC_LEAF) return null;
+      const d = this.fmt.decode(lo, hi, level);
+      const size = blockSize[level];
+      return { iova: alignDown(iova, size), paddr: d.addr, size, prot: d.prot };
     }
     return null;
   }
 
-  /** iommu_iova_to_phys: output address including the offset, 0 when unmapped. */
+  /** iommu_iova_to_phys: output address including the offset, 0 when unmapped. Allocates nothing. */
   iovaToPhys(iova: number): number {
-    const leaf = this.lookup(iova);
-    return leaf ? leaf.paddr + (iova - leaf.iova) : 0;
+    if (iova < 0 || iova >= this.inputLimit) return 0;
+    const blockSize = this.blockSize, entries = this.entries;
+    const fmt = this.fmt;
+    let t = this.root;
+    for (let level = 0; level < this.levels; level++) {
+      const i = Math.floor(iova / blockSize[level]) % entries[level];
+      const child = t.children === null ? undefined : t.children[i];
+      if (child !== undefined) { t = child; continue; }
+      const lo = t.desc[2 * i], hi = t.desc[2 * i + 1];
+      if (fmt.descType(lo, hi, level) !== DESC_LEAF) return 0;
+      const addr = fmt.leafAddress !== undefined ? fmt.leafAddress(lo, hi, level) : fmt.decode(lo, hi, level).addr;
+      return addr + modulo(iova, blockSize[level]);
+    }
+    return 0;
   }
 
   /** Every level read while translating iova (the walk panel, faults that name the level). */

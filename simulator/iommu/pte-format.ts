@@ -61,6 +61,8 @@ export interface PteFormat {
   decode(lo: number, hi: number, level: number): DecodedDesc;
   /** Fast path: descriptor type without allocating. */
   descType(lo: number, hi: number, level: number): number;
+  /** Fast path: a leaf's output address (decode(…).addr) without allocating; optional. */
+  leafAddress?(lo: number, hi: number, level: number): number;
 }
 
 /** The page sizes a format can map: the block size of every leaf level. */

@@ -111,7 +111,7 @@ export function buildReport(s: Session, opts: { maxSteps?: number } = {}): Repor
     scenario: s.scenario.name,
     kernel: { page_size: cfg.page_size, large_iommu_pages: cfg.large_iommu_pages, dma_strict: cfg.dma_strict, swiotlb: cfg.swiotlb, ...(cfg.version ? { version: cfg.version } : {}) },
     steps: (opts.maxSteps !== undefined && s.runs.length > opts.maxSteps ? s.runs.slice(0, opts.maxSteps) : s.runs).map(r => stepRecord(s, r)),
-    steps_total: s.runs.length,
+    steps_total: s.cursor,
     groups: k.groups.map(g => ({ id: g.id, iommu: g.iommu.name, devices: g.devices.map(d => d.name), default_domain: g.defaultDomain?.id ?? null, domain: g.domain?.id ?? null })),
     domains: [...k.domains.values()].map(d => reportDomain(k, d)),
     devices: [...k.devices.values()].map(d => ({
@@ -130,7 +130,7 @@ export function buildReport(s: Session, opts: { maxSteps?: number } = {}): Repor
     },
     buffers: k.mem.listBuffers().map(b => ({ id: b.id, kind: b.kind, paddr: hex(b.paddr), size: b.size, owner: b.owner, freed: b.freed })),
     oops: s.oops,
-    expectations: { checked: s.runs.filter(r => r.spec.expect).length, failed: s.runs.filter(r => r.expectFailures.length).length },
+    expectations: { checked: s.expectationsChecked, failed: s.expectationFailures().length },
   };
   for (const e of extenders) e(k, report);
   return report;

@@ -61,27 +61,79 @@ function mismatch(t: ArgType, v: unknown, path: string, handleInts: boolean): [s
   return first;
 }
 
-/** Throws a ScenarioError at the argument when a resolved value does not fit the op's schema. */
 /** Per op: its fields as a list (the check runs once per step, a million times in a long run). */
-const fieldLists = new Map<string, Array<[string, ArgType]>>();
+export interface FieldCheck {
+  key: string;
+  type: ArgType;
+  /**
+   * what passes at once, as mismatch() would judge it: a finite number (u64, int), a string (name, string),
+   * anything (handle), one of the values (enum), a list of them (list of enum); null: ask mismatch()
+   */
+  quick: 'number' | 'string' | 'any' | 'enum' | 'enum-list' | null;
+  values: readonly string[];
+}
+const fieldLists = new Map<string, FieldCheck[]>();
+const fieldMaps = new Map<string, Map<string, FieldCheck>>();
 
-function fieldsOf(op: string): Array<[string, ArgType]> | null {
+function fieldsOf(op: string): FieldCheck[] | null {
   let list = fieldLists.get(op);
   if (!list) {
     const schema = getOpSchema(op);
     if (!schema) return null;
     const fields = 'scalar' in schema.args ? { '': schema.args.scalar } : schema.args.object;
-    fieldLists.set(op, list = Object.entries(fields).map(([k, f]): [string, ArgType] => [k, f.type]));
+    fieldLists.set(op, list = Object.entries(fields).map(([key, f]) => fieldCheck(key, f.type)));
   }
   return list;
 }
 
+/** The op's fields by name (null for an op without a schema). */
+export function fieldChecks(op: string): Map<string, FieldCheck> | null {
+  let map = fieldMaps.get(op);
+  if (!map) {
+    const list = fieldsOf(op);
+    if (!list) return null;
+    fieldMaps.set(op, map = new Map(list.map(f => [f.key, f])));
+  }
+  return map;
+}
+
+function fieldCheck(key: string, type: ArgType): FieldCheck {
+  if (type === 'u64' || type === 'int') return { key, type, quick: 'number', values: [] };
+  if (type === 'name' || type === 'string') return { key, type, quick: 'string', values: [] };
+  if (type === 'handle') return { key, type, quick: 'any', values: [] };
+  if (typeof type === 'object' && 'enum' in type) return { key, type, quick: 'enum', values: type.enum };
+  if (typeof type === 'object' && 'list' in type && typeof type.list === 'object' && 'enum' in type.list) {
+    return { key, type, quick: 'enum-list', values: type.list.enum };
+  }
+  return { key, type, quick: null, values: [] };
+}
+
+/** True when `v` certainly fits the field (mismatch() would find nothing); false: ask checkResolvedArgs(). */
+export function fitsQuickly(c: FieldCheck, v: unknown): boolean {
+  switch (c.quick) {
+    case 'number': return typeof v === 'number' && v - v === 0;
+    case 'string': return typeof v === 'string';
+    case 'any': return true;
+    case 'enum': return typeof v === 'string' && c.values.includes(v);
+    case 'enum-list': {
+      if (!Array.isArray(v)) return false;
+      for (let i = 0; i < v.length; i++) if (typeof v[i] !== 'string' || !c.values.includes(v[i])) return false;
+      return true;
+    }
+    default: return false;
+  }
+}
+
+/** Throws a ScenarioError at the argument when a resolved value does not fit the op's schema. */
 export function checkResolvedArgs(spec: StepSpec, args: Record<string, unknown>): void {
   const fields = fieldsOf(spec.op);
   if (!fields) return;
-  for (const [key, type] of fields) {
+  for (let i = 0; i < fields.length; i++) {
+    const check = fields[i];
+    const key = check.key;
     const v = args[key];
-    if (typeof v === 'number' && v - v === 0 && (type === 'u64' || type === 'int')) continue;   // a finite number: the usual case
+    if (v === undefined || fitsQuickly(check, v)) continue;      // absent optional fields, and the usual cases
+    const type = check.type;
     const m = mismatch(type, v, key, spec.op.includes('.'));
     if (!m) continue;
     const given = spec.args && typeof spec.args === 'object' && !Array.isArray(spec.args) && (spec.args as RefExpr).kind !== 'expr'

@@ -33,27 +33,39 @@ export function getOpHandler(name: string): OpHandler | undefined {
   return handlers.get(name);
 }
 
+/** One per step: methods on the prototype, so a step allocates one small object, not a set of closures. */
+class StepContext implements OpContext {
+  exposed = 0;
+
+  constructor(readonly k: Kernel, readonly step: StepSpec, readonly bindings: Map<string, unknown>) {}
+
+  private posOf(key: string): SourcePos {
+    return this.step.argPos[key] ?? this.step.pos;
+  }
+
+  fail(key: string, message: string): never {
+    throw new ScenarioError(this.posOf(key), message);
+  }
+
+  dev(key: string, name: unknown): Device {
+    const d = typeof name === 'string' ? this.k.device(name) : undefined;
+    if (!d) {
+      const known = [...this.k.devices.keys()];
+      this.fail(key, `unknown device '${String(name)}'` + (known.length ? `; devices: ${known.join(', ')}` : '; the platform has no devices'));
+    }
+    return d;
+  }
+
+  domain(key: string, v: unknown): Domain {
+    const id = typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String((v as { id: unknown }).id) : undefined;
+    const d = id ? this.k.domains.get(id) : undefined;
+    if (!d) this.fail(key, v === null ? `domain is null (the step that should have allocated it failed)` : `'${id ?? JSON.stringify(v)}' is not a domain`);
+    return d;
+  }
+}
+
 export function makeContext(k: Kernel, step: StepSpec, bindings: Map<string, unknown>): OpContext {
-  const posOf = (key: string): SourcePos => step.argPos[key] ?? step.pos;
-  const ctx: OpContext = {
-    k, step, bindings, exposed: 0,
-    fail(key, message) { throw new ScenarioError(posOf(key), message); },
-    dev(key, name) {
-      const d = typeof name === 'string' ? k.device(name) : undefined;
-      if (!d) {
-        const known = [...k.devices.keys()];
-        ctx.fail(key, `unknown device '${String(name)}'` + (known.length ? `; devices: ${known.join(', ')}` : '; the platform has no devices'));
-      }
-      return d!;
-    },
-    domain(key, v) {
-      const id = typeof v === 'string' ? v : v && typeof v === 'object' && 'id' in v ? String((v as { id: unknown }).id) : undefined;
-      const d = id ? k.domains.get(id) : undefined;
-      if (!d) ctx.fail(key, v === null ? `domain is null (the step that should have allocated it failed)` : `'${id ?? JSON.stringify(v)}' is not a domain`);
-      return d!;
-    },
-  };
-  return ctx;
+  return new StepContext(k, step, bindings);
 }
 
 /** Steps whose scalar argument is the whole argument (probe: xhci). */

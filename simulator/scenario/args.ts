@@ -108,6 +108,19 @@ export class SharedValues {
   readonly strings = new ShareTable<string>();
   readonly refs = new ShareTable<{ text: string; terms: RefExpr['terms'] }>();
   private readonly paths = new Map<string, Array<string | number>>();
+  private readonly enumLists = new Map<string, string[]>();
+
+  /** One frozen array per distinct list of enum values ([read, write] in half a million iommu_map steps). */
+  enumList(values: string[]): string[] {
+    const key = values.join('\u0000');
+    let shared = this.enumLists.get(key);
+    if (!shared) {
+      if (this.enumLists.size >= 10_000) return values;
+      shared = Object.freeze(values) as string[];
+      this.enumLists.set(key, shared);
+    }
+    return shared;
+  }
 
   /** One frozen array per distinct field path (['paddr'], ['entries', 1, 'dma']). */
   path(p: Array<string | number>): Array<string | number> {
@@ -142,6 +155,11 @@ export class ShareTable<V> {
       this.map.clear();
     }
     return v;
+  }
+
+  /** false once it switched itself off */
+  get active(): boolean {
+    return this.on;
   }
 
   wants(): boolean {
@@ -185,8 +203,17 @@ const SIGNED_INT_LITERAL = { suffix: false, negative: true };
 interface CompiledFields {
   /** key -> the field and the schema's own copy of the key (an internalized string: cheap to store under) */
   byName: Map<string, { name: string; field: ArgField }>;
+  /** the same as a list, for schemas of a few fields: comparing a key with each name beats hashing it */
+  list: Array<{ name: string; field: ArgField }> | null;
   required: string[];
   names: string[];
+}
+
+function findField(c: CompiledFields, key: string): { name: string; field: ArgField } | undefined {
+  const list = c.list;
+  if (list === null) return c.byName.get(key);
+  for (let i = 0; i < list.length; i++) if (list[i].name === key) return list[i];
+  return undefined;
 }
 
 const compiledCache = new WeakMap<object, CompiledFields>();
@@ -195,7 +222,8 @@ function compile(fields: Record<string, ArgField>): CompiledFields {
   let c = compiledCache.get(fields);
   if (!c) {
     const names = Object.keys(fields);
-    c = { byName: new Map(names.map(k => [k, { name: k, field: fields[k] }])), required: names.filter(k => fields[k].required), names };
+    const list = names.map(k => ({ name: k, field: fields[k] }));
+    c = { byName: new Map(list.map(f => [f.name, f])), list: list.length <= 8 ? list : null, required: names.filter(k => fields[k].required), names };
     compiledCache.set(fields, c);
   }
   return c;
@@ -215,7 +243,7 @@ export function validateObject(
   const entries = map.entries;
   for (let k = 0; k < entries.length; k++) {
     const e = entries[k];
-    const known = compiled.byName.get(e.key);
+    const known = findField(compiled, e.key);
     if (known === undefined) {
       if (extra?.(e.key, e.value, e.keyLine, e.keyCol)) continue;
       const names = [...compiled.names, ...extraKeys];
@@ -306,7 +334,7 @@ export function validateType(node: YNode, type: ArgType, field: ArgField, cx: Va
     const out: ArgValue[] = new Array(node.items.length);
     const itemPrefix = prefix + key;
     for (let k = 0; k < node.items.length; k++) out[k] = validateType(node.items[k], type.list, field, cx, itemPrefix, `[${k}]`);
-    return out;
+    return typeof type.list === 'object' && 'enum' in type.list && cx.shared ? cx.shared.enumList(out as string[]) : out;
   }
   if ('object' in type) {
     const label = prefix + key;

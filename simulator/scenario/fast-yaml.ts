@@ -10,6 +10,9 @@ import { YEntry, YMap, YNode, YScalar, YSeq, checkDuplicateKeys, nestingMessage 
 import { ScenarioError } from './types';
 import { LIMITS } from '../limits';
 import { QuotedScanner, findUnsupportedWhitespace } from './yaml-lexical';
+import { ItemSpan, StepReuse } from './item-span';
+
+export type { StepReuse } from './item-span';
 
 /** YAML 1.2: the `:` of an implicit (not `? `) block mapping key is at most 1024 characters after its start. */
 const MAX_IMPLICIT_KEY = 1024;
@@ -43,10 +46,10 @@ function isFlowIndicator(c: number): boolean {
  * key. With `stepSink`, each item of the top-level `steps:` list goes to the sink as soon as it is parsed
  * instead of into the tree (that list is then returned empty).
  */
-export function parseFastYaml(text: string, file: string, stepSink?: (item: YNode) => void): YNode | null {
+export function parseFastYaml<T>(text: string, file: string, stepSink?: (item: YNode) => void, reuse?: StepReuse<T>): YNode | null {
   // CR before LF is the last character of its line, so removing it moves no column.
   const src = text.indexOf('\r') === -1 ? text : text.replace(/\r\n/g, '\n');
-  return new FastParser(src, file, stepSink).document();
+  return new FastParser(src, file, stepSink, reuse).document();
 }
 
 class FastParser {
@@ -68,8 +71,12 @@ class FastParser {
    * reported first, as the yaml package reports it. Steps after it are no longer streamed.
    */
   private duplicate: ScenarioError | null = null;
+  /** the indentation of the list whose items were reused (only one list streams; a repeated `steps:` is an error) */
+  private reuseCol = -1;
+  private readonly span = new ItemSpan();
 
-  constructor(private readonly s: string, private readonly file: string, private readonly stepSink?: (item: YNode) => void) {
+  constructor(private readonly s: string, private readonly file: string, private readonly stepSink?: (item: YNode) => void,
+    private readonly reuse?: StepReuse<unknown>) {
     this.n = s.length;
     if (s.charCodeAt(0) === 0xfeff) this.i = this.ls = 1;
   }
@@ -273,6 +280,8 @@ class FastParser {
 
   private blockSeq(col: number): YSeq {
     const sink = this.streamArmed ? this.stepSink : undefined;
+    const reuse = sink && this.reuse && (this.reuseCol === -1 || this.reuseCol === col) ? this.reuse : undefined;
+    if (reuse) this.reuseCol = col;
     this.streamArmed = false;
     this.depth++;
     const items: YNode[] = [];
@@ -280,6 +289,21 @@ class FastParser {
     const firstCol = this.i - this.ls + 1;
     this.checkDepth(line, firstCol);
     for (;;) {
+      let text: string | null = null;
+      let known: unknown = null;
+      const itemLine = this.line;
+      if (reuse && reuse.active && !this.duplicate) {
+        text = this.span.text(this.s, this.i, col);
+        if (text !== null) {
+          known = reuse.find(text);
+          if (known !== undefined && known !== null && this.reuseItem(reuse, known, text, itemLine)) {
+            if (this.ind === col && this.isSeqEntry()) continue;
+            if (this.ind > col) this.fail('unexpected indentation');
+            this.depth--;
+            return new YSeq(items, line, firstCol);
+          }
+        }
+      }
       this.i++;
       while (this.code(this.i) === SP) this.i++;
       const c = this.code(this.i);
@@ -294,13 +318,40 @@ class FastParser {
         if (this.isSeqEntry()) this.fail('nested list on one line');
         item = this.blockNode(col);
       }
-      if (sink && !this.duplicate) sink(item);
-      else items.push(item);
+      if (sink && !this.duplicate) {
+        sink(item);
+        if (text !== null && known === undefined) reuse!.learn(text, itemLine);
+      } else {
+        items.push(item);
+      }
       if (this.ind === col && this.isSeqEntry()) continue;
       if (this.ind > col) this.fail('unexpected indentation');
       this.depth--;
       return new YSeq(items, line, firstCol);
     }
+  }
+
+  /**
+   * Hand the sink an item it knows by its text: move past the item as parsing it would (to the next line with
+   * content), then let the sink add it. If the sink cannot, the parser goes back to the item's start.
+   */
+  private reuseItem(reuse: StepReuse<unknown>, known: unknown, text: string, itemLine: number): boolean {
+    const { i, line, ls, ind } = this;
+    const end = i + text.length;
+    if (end >= this.n) {
+      this.i = this.n;
+      this.ind = -1;
+    } else {
+      this.i = this.ls = end + 1;
+      this.line = itemLine + this.span.lines + 1;
+      this.toContent();
+    }
+    if (reuse.take(known, itemLine)) return true;
+    this.i = i;
+    this.line = line;
+    this.ls = ls;
+    this.ind = ind;
+    return false;
   }
 
   /** A value that ends on this line: flow collection, quoted or plain scalar. */

@@ -6,7 +6,8 @@
 // Million-step files: the fast parser hands each step to the steps builder as soon as it is parsed, and
 // steps keep their positions in a compact table (positions.ts), so little is left for the GC to copy.
 // Steps, expectations and references are therefore class instances whose `pos`/`argPos`/`keyPos` are
-// getters; JSON.stringify includes them (toJSON), but `{ ...step }` does not.
+// getters; JSON.stringify includes them (toJSON), but `{ ...step }` does not. A step whose exact text was
+// loaded before is made again from that step (step-templates.ts): generated files repeat a few dozen texts.
 import { readFileSync, statSync } from 'node:fs';
 import './schemas';
 import { Scenario, ScenarioError } from './types';
@@ -16,6 +17,8 @@ import { applyKernel, defaultKernel, jsToTree } from './kernel-loader';
 import { Rebinding, StepsBuilder } from './steps-loader';
 import { checkNoNul, decodeScenarioBytes } from './source-text';
 import { parseTree } from './yaml-tree';
+import type { StepReuse } from './fast-yaml';
+import { StepTemplate, StepTemplates } from './step-templates';
 import { YEntry, YNode } from './yaml-nodes';
 import { LIMITS, LIMITS_DOC, fileTooLarge } from '../limits';
 
@@ -32,18 +35,37 @@ export interface LoadedScenario extends Scenario {
 
 const TOP_KEYS = ['name', 'description', 'platform', 'kernel', 'devices', 'steps'];
 
+export interface LoadOptions {
+  /**
+   * make a step whose exact text was loaded before from what that gave (step-templates.ts); default true. The
+   * result is the same either way: false is for tests that compare the two.
+   */
+  reuseSteps?: boolean;
+}
+
 /** Parse and validate a scenario. `file` is the name errors carry. Throws ScenarioError. */
-export function loadScenario(text: string, file: string): LoadedScenario {
+export function loadScenario(text: string, file: string, opts: LoadOptions = {}): LoadedScenario {
   const tooLarge = fileTooLarge('scenario text', text.length, 'scenarioBytes');
   if (tooLarge) throw new ScenarioError({ file, line: 1, col: 1 }, tooLarge);
   checkNoNul(text, file);
   const laterBinding = (name: string, afterLine: number) => findLaterBinding(text, name, afterLine);
   let builder = new StepsBuilder(file, laterBinding);
   let streamedSteps = 0;
+  const templates = new StepTemplates();
+  const reuse: StepReuse<StepTemplate> = {
+    get active() { return templates.active; },
+    find: itemText => templates.lookup(itemText),
+    take(t, line) {
+      if (streamedSteps >= LIMITS.steps || !builder.addFromTemplate(t, line)) return false;
+      streamedSteps++;
+      return true;
+    },
+    learn: (itemText, line) => templates.remember(itemText, builder.templateOfLast(line)),
+  };
   const { root, streamed } = parseTree(text, file, item => {
     if (++streamedSteps > LIMITS.steps) tooManySteps(file, item);
     builder.add(item);
-  });
+  }, opts.reuseSteps === false ? undefined : reuse);
   if (!streamed) builder = new StepsBuilder(file, laterBinding);
   if (root === null) {
     throw new ScenarioError({ file, line: 1, col: 1 }, "empty scenario: expected a mapping with 'platform' and 'steps'");

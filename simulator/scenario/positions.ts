@@ -81,27 +81,57 @@ export class KeyPositions {
   }
 }
 
-/** A StepSpec whose `pos` and `argPos` are read from the position table. */
+/** What the steps with the same op and the same argument keys share: the names and the position table. */
+export class StepShape {
+  constructor(readonly op: string, readonly argKeys: readonly string[], readonly table: PosTable) {}
+}
+
+/** `as`, `site` and `expect` of a step that has any of them (most steps have none: they share no object). */
+export interface StepMeta {
+  as?: string;
+  site?: string;
+  expect?: ExpectSpec;
+}
+
+/**
+ * A StepSpec whose `pos` and `argPos` are read from the position table. Five fields, since a million of these
+ * stay in memory for the whole run: the op, key list and table come from the shared shape, the argument-key
+ * positions follow the op's position in the table (the builder writes them right after it).
+ */
 export class LoadedStep implements StepSpec {
   constructor(
     readonly index: number,
-    readonly op: string,
+    /** the op, the argument keys and the position table (shared with the steps of the same form) */
+    readonly shape: StepShape,
     readonly args: ArgValue,
-    readonly as: string | undefined,
-    readonly site: string | undefined,
-    readonly expect: ExpectSpec | undefined,
-    private readonly table: PosTable,
     private readonly posIndex: number,
-    private readonly argKeys: readonly string[],
-    private readonly firstArg: number,
+    /** `as`, `site` and `expect`, when the step has any */
+    readonly meta: StepMeta | undefined,
   ) {}
 
+  get op(): string {
+    return this.shape.op;
+  }
+
+  get as(): string | undefined {
+    return this.meta?.as;
+  }
+
+  get site(): string | undefined {
+    return this.meta?.site;
+  }
+
+  get expect(): ExpectSpec | undefined {
+    return this.meta?.expect;
+  }
+
   get pos(): SourcePos {
-    return this.table.get(this.posIndex);
+    return this.shape.table.get(this.posIndex);
   }
 
   get argPos(): Record<string, SourcePos> {
-    return this.table.record(this.argKeys, this.firstArg);
+    const keys = this.shape.argKeys;
+    return this.shape.table.record(keys, keys.length ? this.posIndex + 1 : -1);
   }
 
   toJSON(): StepSpec {

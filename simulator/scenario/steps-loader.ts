@@ -8,7 +8,8 @@ import { ObjectLabels, SharedValues, ValidateCtx, expectScalar, intern, fail, fa
 import { BadValue, parseLiteral } from './values';
 import { didYouMean, nearest, oneOf } from './suggest';
 import { YEntry, YMap, YNode, YScalar, isNullScalar } from './yaml-nodes';
-import { KeyPositions, LoadedExpect, LoadedStep, PosTable } from './positions';
+import { KeyList, KeyPositions, LoadedExpect, LoadedStep, PosTable, StepMeta, StepShape } from './positions';
+import { StepTemplate, TemplateStep, makeTemplate } from './step-templates';
 
 /** A name bound again by a later `as:` (allowed: later references see the newer value). */
 export interface Rebinding {
@@ -45,6 +46,8 @@ export class StepsBuilder {
   private currentLine = 0;
   private readonly positions: PosTable;
   private readonly argPos: KeyPositions;
+  /** op -> argument key list -> the shape the steps with them share */
+  private readonly shapes = new Map<string, Map<KeyList, StepShape>>();
   private readonly hoist = (key: string, value: YNode, keyLine: number, keyCol: number): boolean => this.hoistMeta(key, value, keyLine, keyCol);
 
   /** `laterBinding`: on an unknown reference only, where a later step binds the name ("line 57"). */
@@ -63,13 +66,34 @@ export class StepsBuilder {
   add(node: YNode): void {
     const index = this.steps.length;
     this.currentLine = node.line;
-    const step = this.loadStep(node, index);
+    this.push(this.loadStep(node, index));
+  }
+
+  private push(step: StepSpec): void {
+    const index = this.steps.length;
     if (step.as !== undefined) {
       const previous = this.refs.get(step.as);
       if (previous !== undefined) this.rebinds.push({ name: step.as, step: index, previousStep: previous, line: step.pos.line });
       this.refs.set(step.as, index);
     }
     this.steps.push(step);
+  }
+
+  /** A template of the step add() just loaded from an item whose text starts on `itemLine` (null: not reusable). */
+  templateOfLast(itemLine: number): StepTemplate | null {
+    const step = this.steps[this.steps.length - 1];
+    return step instanceof LoadedStep ? makeTemplate(step, itemLine) : null;
+  }
+
+  /**
+   * The next step, made from the template of an item with the same text, now starting on `itemLine`. False
+   * (nothing added) when a name it references is not bound yet: add() then reports that from the item itself.
+   */
+  addFromTemplate(t: StepTemplate, itemLine: number): boolean {
+    const names = t.names;
+    for (let k = 0; k < names.length; k++) if (!this.refs.has(names[k])) return false;
+    this.push(new TemplateStep(this.steps.length, t, itemLine));
+    return true;
   }
 
   /** The whole `steps:` value, when it was not streamed. */
@@ -100,9 +124,11 @@ export class StepsBuilder {
     const meta: MetaNodes = this.meta = {};
     let opEntry: YEntry | undefined;
     for (const e of node.entries) {
-      if (e.key === 'as' || e.key === 'site' || e.key === 'expect') {
-        meta[e.key] = e;
-      } else if (opEntry === undefined) {
+      const key = e.key;
+      if (key === 'as') meta.as = e;
+      else if (key === 'site') meta.site = e;
+      else if (key === 'expect') meta.expect = e;
+      else if (opEntry === undefined) {
         opEntry = e;
       } else {
         // One of the two is usually a misspelt as/site/expect: blame the one that is not a known op.
@@ -141,11 +167,25 @@ export class StepsBuilder {
       else fail(cx, value, `${op} takes arguments { ${Object.keys(schema.args.object).join(', ')} }, got ${value.kind === 'seq' ? 'a list' : `'${(value as YScalar).text}'`}`);
       args = validateObject(map, schema.args.object, argLabels(schema), cx, this.hoist, argPos, META_KEYS);
     }
-    return new LoadedStep(index, op, args,
-      meta.as ? asName(meta.as, cx) : undefined,
-      meta.site ? siteText(meta.site, cx) : undefined,
-      meta.expect ? loadExpect(meta.expect, cx, positions) : undefined,
-      positions, posIndex, argPos.list.keys, argPos.first);
+    // The argument-key positions must follow the op's own: LoadedStep finds them there.
+    if (argPos.first !== -1 && argPos.first !== posIndex + 1) throw new Error('steps-loader: argument positions are not consecutive');
+    let stepMeta: StepMeta | undefined;
+    if (meta.as || meta.site || meta.expect) {
+      stepMeta = {
+        as: meta.as ? asName(meta.as, cx) : undefined,
+        site: meta.site ? siteText(meta.site, cx) : undefined,
+        expect: meta.expect ? loadExpect(meta.expect, cx, positions) : undefined,
+      };
+    }
+    return new LoadedStep(index, this.shape(op, argPos.list), args, posIndex, stepMeta);
+  }
+
+  private shape(op: string, keys: KeyList): StepShape {
+    let byKeys = this.shapes.get(op);
+    if (!byKeys) this.shapes.set(op, byKeys = new Map());
+    let shape = byKeys.get(keys);
+    if (!shape) byKeys.set(keys, shape = new StepShape(op, keys.keys, this.positions));
+    return shape;
   }
 }
 

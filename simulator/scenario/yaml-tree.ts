@@ -4,7 +4,7 @@
 import { Document, LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Node as YamlNode } from 'yaml';
 import { ScenarioError } from './types';
-import { FastYamlUnsupported, parseFastYaml } from './fast-yaml';
+import { FastYamlUnsupported, StepReuse, parseFastYaml } from './fast-yaml';
 import { YEntry, YMap, YNode, YScalar, YSeq, checkDuplicateKeys, nestingMessage, tooDeep } from './yaml-nodes';
 import { LIMITS, LIMITS_DOC } from '../limits';
 
@@ -23,11 +23,12 @@ export interface ParsedTree {
 /**
  * Parse YAML or JSON text into a tree. Throws ScenarioError. A step sink is used only by the fast parser;
  * when the text needs the `yaml` package instead, `streamed` is false and the sink's work must be dropped.
+ * `reuse` lets the sink make steps again from item texts it has seen (fast-yaml.ts StepReuse).
  */
-export function parseTree(text: string, file: string, stepSink?: (item: YNode) => void): ParsedTree {
+export function parseTree<T>(text: string, file: string, stepSink?: (item: YNode) => void, reuse?: StepReuse<T>): ParsedTree {
   let tooDeep: FastYamlUnsupported | null = null;
   try {
-    return { root: parseFastYaml(text, file, stepSink), streamed: stepSink !== undefined };
+    return { root: parseFastYaml(text, file, stepSink, reuse), streamed: stepSink !== undefined };
   } catch (e) {
     if (!(e instanceof FastYamlUnsupported)) throw e;
     if (e.reason === nestingMessage()) tooDeep = e;

@@ -1,6 +1,7 @@
 // Tracepoint bodies parsed back into values: the exact inverse of tracepoints.ts (and of the kernel's
 // TP_printk formats, including the older map/unmap bodies without the ` - END` range). Parsers scan left to
 // right with a cursor, never backtrack, and report the 1-based column where the text stops matching.
+// This file: the cursor and the iommu events' bodies; import-dma-body.ts: the dma events'.
 
 /** A line the importer could not use: where and why. */
 export class BodyError extends Error {
@@ -10,43 +11,67 @@ export class BodyError extends Error {
 const MAX_HEX_DIGITS = 16;           // u64
 const MAX_DEC_DIGITS = 20;           // size_t
 
-function isHex(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
-}
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
 /** Quotes a piece of the line for a message, shortened. */
-function shown(s: string): string {
+export function shown(s: string): string {
   if (s.length === 0) return 'end of line';
   return JSON.stringify(s.length > 24 ? s.slice(0, 24) + '…' : s);
 }
 
+/**
+ * Reads one body: s[base, stop). The importer hands it the whole trace text with the line's bounds, so no
+ * string is cut per line; tests hand it a body string alone. Offsets in errors count from `base`.
+ */
 export class Cursor {
   pos: number;
-  constructor(public s: string, pos = 0) { this.pos = pos; }
+  base: number;
+  stop: number;
+  constructor(public s: string, pos = 0, stop = s.length) { this.pos = this.base = pos; this.stop = stop; }
 
   /** Reuses the cursor for another body (one cursor serves a whole import). */
-  reset(s: string): this {
+  reset(s: string, from = 0, to = s.length): this {
     this.s = s;
-    this.pos = 0;
+    this.pos = this.base = from;
+    this.stop = to;
     return this;
   }
 
-  fail(what: string, at = this.pos): never {
-    throw new BodyError(at, `expected ${what}, found ${shown(this.s.slice(at, at + 24))}`);
+  /** An error at s[at], its offset counted from the start of the body. */
+  error(at: number, message: string): BodyError {
+    return new BodyError(at - this.base, message);
   }
+  fail(what: string, at = this.pos): never {
+    throw this.error(at, `expected ${what}, found ${shown(this.s.slice(at, Math.min(at + 24, this.stop)))}`);
+  }
+  // Literals never hold a line break, and s[stop] is one (or s ends there): a match cannot run past the body.
   lit(text: string): void {
-    if (!this.s.startsWith(text, this.pos)) this.fail(JSON.stringify(text));
+    if (!this.at(text)) this.fail(JSON.stringify(text));
     this.pos += text.length;
   }
   tryLit(text: string): boolean {
-    if (!this.s.startsWith(text, this.pos)) return false;
+    if (!this.at(text)) return false;
     this.pos += text.length;
     return true;
   }
-  atEnd(): boolean { return this.pos >= this.s.length; }
+  atEnd(): boolean { return this.pos >= this.stop; }
+  /** The character code at the cursor (NaN at the end of the body). */
+  peek(): number { return this.pos < this.stop ? this.s.charCodeAt(this.pos) : NaN; }
+  /** Whether `text` comes next (a character loop: the literals are short, and startsWith is a call). */
+  at(text: string): boolean {
+    const s = this.s;
+    const p = this.pos;
+    if (p + text.length > s.length) return false;
+    for (let k = 0; k < text.length; k++) if (s.charCodeAt(p + k) !== text.charCodeAt(k)) return false;
+    return true;
+  }
+  /** Index of `text` in s[from, stop), or -1 (the search never leaves the body). */
+  find(text: string, from = this.pos): number {
+    const i = this.s.slice(from, this.stop).indexOf(text);
+    return i < 0 ? -1 : from + i;
+  }
   end(): void {
     if (!this.atEnd()) this.fail('end of line');
   }
@@ -54,34 +79,36 @@ export class Cursor {
   hex(field: string): number {
     const s = this.s;
     const start = this.pos;
+    const stop = this.stop;
     let i = start;
     let v = 0;
-    for (; i < s.length; i++) {
+    for (; i < stop; i++) {
       const c = s.charCodeAt(i);
       const d = c <= 57 ? c - 48 : (c | 32) - 87;         // '0'-'9', 'a'-'f' / 'A'-'F'
       if (d < 0 || d > 15 || (c > 57 && c < 65)) break;
       v = v * 16 + d;                                      // exact while v stays below 2^53
     }
     if (i === start) this.fail(`hex digits for ${field}`);
-    if (i - start > MAX_HEX_DIGITS) throw new BodyError(start, `${field} has more than ${MAX_HEX_DIGITS} hex digits`);
+    if (i - start > MAX_HEX_DIGITS) throw this.error(start, `${field} has more than ${MAX_HEX_DIGITS} hex digits`);
     this.pos = i;
-    return v > Number.MAX_SAFE_INTEGER ? exact(v, field, '0x' + s.slice(start, i), start) : v;
+    return v > Number.MAX_SAFE_INTEGER ? exact(v, field, '0x' + s.slice(start, i), start - this.base) : v;
   }
   /** Unsigned decimal. */
   dec(field: string): number {
     const s = this.s;
     const start = this.pos;
+    const stop = this.stop;
     let i = start;
     let v = 0;
-    for (; i < s.length; i++) {
+    for (; i < stop; i++) {
       const c = s.charCodeAt(i);
       if (c < 48 || c > 57) break;
       v = v * 10 + (c - 48);
     }
     if (i === start) this.fail(`a decimal number for ${field}`);
-    if (i - start > MAX_DEC_DIGITS) throw new BodyError(start, `${field} has more than ${MAX_DEC_DIGITS} digits`);
+    if (i - start > MAX_DEC_DIGITS) throw this.error(start, `${field} has more than ${MAX_DEC_DIGITS} digits`);
     this.pos = i;
-    return v > Number.MAX_SAFE_INTEGER ? exact(v, field, s.slice(start, i), start) : v;
+    return v > Number.MAX_SAFE_INTEGER ? exact(v, field, s.slice(start, i), start - this.base) : v;
   }
   /** Signed decimal (%d). */
   int(field: string): number {
@@ -93,13 +120,13 @@ export class Cursor {
   word(): string {
     const start = this.pos;
     let i = this.s.indexOf(' ', start);
-    if (i < 0) i = this.s.length;
+    if (i < 0 || i > this.stop) i = this.stop;
     this.pos = i;
     return this.s.slice(start, i);
   }
   rest(): string {
-    const r = this.s.slice(this.pos);
-    this.pos = this.s.length;
+    const r = this.s.slice(this.pos, this.stop);
+    this.pos = this.stop;
     return r;
   }
 }
@@ -141,9 +168,9 @@ export function parseDeviceBody(c: Cursor): DeviceBody {
 }
 
 /** The ` - 0x%016llx` range end printed since 6.x (-1: absent) must equal iova + size. */
-function checkEnd(end: number, at: number, iova: number, size: number): void {
+function checkEnd(c: Cursor, end: number, at: number, iova: number, size: number): void {
   if (end >= 0 && end !== iova + size) {
-    throw new BodyError(at, `range end 0x${end.toString(16)} is not iova + size (0x${(iova + size).toString(16)})`);
+    throw c.error(at, `range end 0x${end.toString(16)} is not iova + size (0x${(iova + size).toString(16)})`);
   }
 }
 
@@ -158,7 +185,7 @@ export function parseMapBody(c: Cursor, out: MapBody = { iova: 0, paddr: 0, size
   c.lit(' size=');
   const size = c.dec('size');
   c.end();
-  checkEnd(end, endAt, iova, size);
+  checkEnd(c, end, endAt, iova, size);
   out.iova = iova;
   out.paddr = paddr;
   out.size = size;
@@ -176,7 +203,7 @@ export function parseUnmapBody(c: Cursor, out: UnmapBody = { iova: 0, size: 0, u
   c.lit(' unmapped_size=');
   const unmapped = c.dec('unmapped_size');
   c.end();
-  checkEnd(end, endAt, iova, size);
+  checkEnd(c, end, endAt, iova, size);
   out.iova = iova;
   out.size = size;
   out.unmapped = unmapped;
@@ -187,7 +214,7 @@ export function parseUnmapBody(c: Cursor, out: UnmapBody = { iova: 0, size: 0, u
 export function parseFaultBody(c: Cursor): FaultBody {
   c.lit('IOMMU:');
   const start = c.pos;
-  const at = c.s.indexOf(' iova=0x', start);
+  const at = c.find(' iova=0x', start);
   if (at < 0) c.fail('"DRIVER DEVICE iova=0x…"');
   const head = c.s.slice(start, at);
   const sp = head.indexOf(' ');
@@ -199,150 +226,4 @@ export function parseFaultBody(c: Cursor): FaultBody {
   const flags = c.hex('flags');
   c.end();
   return { driver: head.slice(0, sp), dev: head.slice(sp + 1), iova, flags };
-}
-
-/** Fields of the dma tracepoints (include/trace/events/dma.h); which ones appear depends on the event. */
-export interface DmaBody {
-  dev: string;
-  dir?: string;
-  dma?: number;                        // dma_addr=%llx
-  size?: number;
-  phys?: number;                       // phys_addr=%llx
-  virt?: string;                       // virt_addr=%p (hashed: kept as text)
-  flags?: string;                      // gfp flags
-  attrs?: string;
-  nents?: [number, number];            // printed / full
-  ents?: [number, number];
-  truncated?: boolean;
-  dmaAddrs?: number[];
-  sizes?: number[];
-  physAddrs?: number[];
-  err?: number;
-  mappingError?: boolean;              // dma_addr=ffffffffffffffff: DMA_MAPPING_ERROR
-}
-
-const DMA_MAPPING_ERROR_TEXT = 'ffffffffffffffff';
-
-/** Keys that may follow the device name: the device ends at the first space before one of them. */
-const DMA_FIRST_KEYS = ['dir=', 'dma_addr=', 'dma_addrs=', 'phys_addrs='];
-
-/** `{0x1,0x2}` as __print_array prints it. */
-function parseArray(c: Cursor, field: string): number[] {
-  c.lit('{');
-  const out: number[] = [];
-  if (c.tryLit('}')) return out;
-  for (;;) {
-    c.lit('0x');
-    out.push(c.hex(field));
-    if (c.tryLit('}')) return out;
-    c.lit(',');
-  }
-}
-
-function pair(c: Cursor, field: string): [number, number] {
-  const a = c.int(field);
-  c.lit('/');
-  return [a, c.int(field)];
-}
-
-/**
- * `DEVICE key=value key=value …`. The device name is everything before the first known key; values hold
- * no spaces (attrs and flags may be empty). ` [TRUNCATED]` may follow the ents= pair of dma_map_sg.
- */
-/** A DmaBody with every field present (one object shape); pass it back to parseDmaBody to reuse it. */
-export function emptyDmaBody(): DmaBody {
-  return {
-    dev: '', dir: undefined, dma: undefined, size: undefined, phys: undefined, virt: undefined, flags: undefined,
-    attrs: undefined, nents: undefined, ents: undefined, truncated: undefined, dmaAddrs: undefined, sizes: undefined,
-    physAddrs: undefined, err: undefined, mappingError: undefined,
-  };
-}
-
-function clear(b: DmaBody): void {
-  b.dir = b.dma = b.size = b.phys = b.virt = b.flags = b.attrs = b.nents = b.ents = undefined;
-  b.truncated = b.dmaAddrs = b.sizes = b.physAddrs = b.err = b.mappingError = undefined;
-}
-
-/** decode_dma_data_direction's names, so the common ones cost no new string. */
-const DIRECTIONS = ['BIDIRECTIONAL', 'TO_DEVICE', 'FROM_DEVICE', 'NONE'];
-function direction(c: Cursor): string {
-  for (const d of DIRECTIONS) {
-    const end = c.pos + d.length;
-    if (c.s.startsWith(d, c.pos) && (end === c.s.length || c.s.charCodeAt(end) === 32)) {
-      c.pos = end;
-      return d;
-    }
-  }
-  return c.word();
-}
-
-/** Parses into `body` (cleared first), which may be reused from call to call. */
-export function parseDmaBody(c: Cursor, body: DmaBody = emptyDmaBody()): DmaBody {
-  const s = c.s;
-  let devEnd = -1;
-  for (let sp = s.indexOf(' ', c.pos); sp > c.pos && devEnd < 0; sp = s.indexOf(' ', sp + 1)) {
-    for (const k of DMA_FIRST_KEYS) if (s.startsWith(k, sp + 1)) { devEnd = sp; break; }
-  }
-  if (devEnd < 0) c.fail('"DEVICE dir=…"');
-  clear(body);
-  body.dev = s.slice(c.pos, devEnd);
-  c.pos = devEnd;
-  while (!c.atEnd()) {
-    c.lit(' ');
-    const keyAt = c.pos;
-    if (c.tryLit('dir=')) body.dir = direction(c);
-    else if (c.tryLit('dma_addr=')) {
-      if (s.startsWith(DMA_MAPPING_ERROR_TEXT, c.pos) && !isHex(s.charCodeAt(c.pos + 16))) {
-        c.pos += 16;
-        body.mappingError = true;
-      } else body.dma = c.hex('dma_addr');
-    } else if (c.tryLit('size=')) body.size = c.dec('size');
-    else if (c.tryLit('phys_addr=')) body.phys = c.hex('phys_addr');
-    else if (c.tryLit('attrs=')) body.attrs = c.word();
-    else if (c.tryLit('virt_addr=')) body.virt = c.word();
-    else if (c.tryLit('flags=')) body.flags = c.word();
-    else if (c.tryLit('nents=')) body.nents = pair(c, 'nents');
-    else if (c.tryLit('ents=')) body.ents = pair(c, 'ents');
-    else if (c.tryLit('[TRUNCATED]')) body.truncated = true;
-    // dma_map_sg_err prints the physical addresses under the name dma_addrs; callers sort that out.
-    else if (c.tryLit('dma_addrs=')) body.dmaAddrs = parseArray(c, 'dma_addrs');
-    else if (c.tryLit('sizes=')) body.sizes = parseArray(c, 'sizes');
-    else if (c.tryLit('phys_addrs=')) body.physAddrs = parseArray(c, 'phys_addrs');
-    else if (c.tryLit('err=')) body.err = c.int('err');
-    else {
-      const eq = s.indexOf('=', keyAt);
-      const sp = s.indexOf(' ', keyAt);
-      if (eq < 0 || (sp >= 0 && sp < eq)) c.fail('key=value');
-      throw new BodyError(keyAt, `unknown field ${shown(s.slice(keyAt, eq))}`);
-    }
-    if (!c.atEnd() && s.charCodeAt(c.pos) !== 32) c.fail('a space before the next field');
-  }
-  return body;
-}
-
-/** Fields each dma event must carry (older kernels print fewer, never other ones). */
-const DMA_REQUIRED: Record<string, Array<keyof DmaBody>> = {
-  dma_map_phys: ['dir', 'dma', 'size', 'phys'], dma_map_page: ['dir', 'dma', 'size', 'phys'],
-  dma_map_resource: ['dir', 'dma', 'size', 'phys'],
-  dma_unmap_phys: ['dir', 'dma', 'size'], dma_unmap_page: ['dir', 'dma', 'size'], dma_unmap_resource: ['dir', 'dma', 'size'],
-  dma_alloc: ['dma', 'size'], dma_alloc_pages: ['dma', 'size'], dma_alloc_sgt_err: ['dma', 'size'],
-  dma_alloc_sgt: ['dma', 'size'], dma_free: ['dma', 'size'], dma_free_pages: ['dma', 'size'], dma_free_sgt: ['dma', 'size'],
-  dma_map_sg: ['dir', 'dmaAddrs', 'sizes'], dma_map_sg_err: ['dir', 'dmaAddrs'], dma_unmap_sg: ['dir', 'physAddrs'],
-  dma_sync_single_for_cpu: ['dir', 'dma', 'size'], dma_sync_single_for_device: ['dir', 'dma', 'size'],
-  dma_sync_sg_for_cpu: ['dir', 'dmaAddrs', 'sizes'], dma_sync_sg_for_device: ['dir', 'dmaAddrs', 'sizes'],
-};
-
-export const DMA_EVENTS: ReadonlySet<string> = new Set(Object.keys(DMA_REQUIRED));
-
-const FIELD_TEXT: Partial<Record<keyof DmaBody, string>> = {
-  dma: 'dma_addr', phys: 'phys_addr', dmaAddrs: 'dma_addrs', physAddrs: 'phys_addrs',
-};
-
-export function checkDmaBody(name: string, b: DmaBody, at: number): void {
-  for (const k of DMA_REQUIRED[name] ?? []) {
-    if (b[k] === undefined && !(k === 'dma' && b.mappingError)) throw new BodyError(at, `${name} without ${FIELD_TEXT[k] ?? k}=`);
-  }
-  if (b.dmaAddrs && b.sizes && name !== 'dma_map_sg_err' && b.dmaAddrs.length !== b.sizes.length) {
-    throw new BodyError(at, `${b.dmaAddrs.length} dma_addrs but ${b.sizes.length} sizes`);
-  }
 }

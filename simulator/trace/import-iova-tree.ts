@@ -15,7 +15,8 @@ export interface LiveMapping {
   requested?: number;       // bytes the DMA API caller asked for
 }
 
-const NIL = -1;
+/** Node 0 is the empty tree: a sentinel of height 0, never handed out, so height[] needs no test for it. */
+const NIL = 0;
 
 export class IovaTree {
   private iova = new Float64Array(16);
@@ -30,7 +31,7 @@ export class IovaTree {
   private requested: Array<number | undefined> = [];
   private root = NIL;
   private freeList = NIL;          // released slots, chained through `left`
-  private used = 0;                // slots ever handed out
+  private used = 1;                // slots ever handed out (and the sentinel)
   private count = 0;
   private lastMin = NIL;
   /** bytes currently mapped */
@@ -64,7 +65,7 @@ export class IovaTree {
     this.requested[i] = undefined;
   }
 
-  private h(i: number): number { return i === NIL ? 0 : this.height[i]; }
+  private h(i: number): number { return this.height[i]; }
   private fix(i: number): void { this.height[i] = Math.max(this.h(this.left[i]), this.h(this.right[i])) + 1; }
   private rotateRight(i: number): number {
     const l = this.left[i];
@@ -98,11 +99,13 @@ export class IovaTree {
     return i;
   }
 
-  private insertAt(i: number, k: number): number {
+  /** Inserts node k, whose iova is `key`, below i; the new root of that subtree. */
+  private insertAt(i: number, k: number, key: number): number {
     if (i === NIL) return k;
-    if (this.iova[k] < this.iova[i]) this.left[i] = this.insertAt(this.left[i], k);
-    else if (this.iova[k] > this.iova[i]) this.right[i] = this.insertAt(this.right[i], k);
-    else throw new Error(`IovaTree: duplicate key 0x${this.iova[k].toString(16)}`);   // callers remove overlaps first
+    const at = this.iova[i];
+    if (key < at) this.left[i] = this.insertAt(this.left[i], k, key);
+    else if (key > at) this.right[i] = this.insertAt(this.right[i], k, key);
+    else throw new Error(`IovaTree: duplicate key 0x${key.toString(16)}`);   // callers remove overlaps first
     return this.balance(i);
   }
 
@@ -202,7 +205,7 @@ export class IovaTree {
     this.left[k] = NIL;
     this.right[k] = NIL;
     this.height[k] = 1;
-    this.root = this.insertAt(this.root, k);
+    this.root = this.insertAt(this.root, k, iova);
     this.count++;
     this.bytes += end - iova;
   }
@@ -237,13 +240,19 @@ export class IovaTree {
       return hi - lo;
     }
     let removed = 0;
-    for (const m of this.overlapping(lo, hi)) {
-      this.root = this.removeAt(this.root, m.iova);
+    // one overlapping node at a time, in IOVA order: the pieces put back lie outside [lo, hi)
+    const first = this.floorNode(lo);
+    let cur = first !== NIL && this.end[first] > lo ? first : this.ceilingNode(lo);
+    while (cur !== NIL && this.iova[cur] < hi) {
+      const iova = this.iova[cur], end = this.end[cur], paddr = this.paddr[cur];
+      const line = this.line[cur], ownerStep = this.ownerStep[cur], ownerDev = this.ownerDev[cur];
+      this.root = this.removeAt(this.root, iova);
       this.count--;
-      this.bytes -= m.end - m.iova;
-      removed += Math.min(m.end, hi) - Math.max(m.iova, lo);
-      if (m.iova < lo) this.insert(m.iova, lo, m.paddr, m.line, m.ownerStep, m.ownerDev);
-      if (m.end > hi) this.insert(hi, m.end, m.paddr + (hi - m.iova), m.line, m.ownerStep, m.ownerDev);
+      this.bytes -= end - iova;
+      removed += Math.min(end, hi) - Math.max(iova, lo);
+      if (iova < lo) this.insert(iova, lo, paddr, line, ownerStep, ownerDev);
+      if (end > hi) this.insert(hi, end, paddr + (hi - iova), line, ownerStep, ownerDev);
+      cur = this.ceilingNode(iova + 1);
     }
     return removed;
   }

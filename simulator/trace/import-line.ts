@@ -14,9 +14,19 @@ export interface EventLine {
   name: string;             // tracepoint name
   body: string;             // text after "name: "
   bodyCol: number;          // 0-based offset of body in the line
+  /** where task, ts and body are in the text classified: text[start, end) */
+  taskStart: number;
+  taskEnd: number;
+  tsStart: number;
+  tsEnd: number;
+  bodyStart: number;
+  bodyEnd: number;
 }
 export function newEventLine(): EventLine {
-  return { kind: 'event', task: '', pid: 0, cpu: 0, ts: '', name: '', body: '', bodyCol: 0 };
+  return {
+    kind: 'event', task: '', pid: 0, cpu: 0, ts: '', name: '', body: '', bodyCol: 0,
+    taskStart: 0, taskEnd: 0, tsStart: 0, tsEnd: 0, bodyStart: 0, bodyEnd: 0,
+  };
 }
 export interface StackStartLine { kind: 'stack-start'; pid: number; cpu: number; user: boolean }
 export interface FrameLine { kind: 'frame'; frame: StackFrame }
@@ -37,7 +47,7 @@ const LOST = /^CPU:(\d+) \[LOST (\d+) EVENTS\]\s*$/;
 const TRACE_CMD_HEADER = /^(?:version = \d+|CPU \d+ is empty|cpus=\d+|trace-cmd: .*)\s*$/;
 const NOT_A_TRACE_LINE = 'not a trace line (expected "TASK-PID [CPU] … TIMESTAMP: EVENT: …")';
 
-const SPACE = 32, TAB = 9;
+const SPACE = 32, TAB = 9, COLON = 58;
 const CONTEXT_WINDOW = 160;
 function isSpace(c: number): boolean { return c === SPACE || c === TAB; }
 function isDigit(c: number): boolean { return c >= 48 && c <= 57; }
@@ -45,30 +55,59 @@ function isNameChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || isDigit(c) || c === 95;
 }
 
+/** Whether text[from, to) is `s` (a character loop: cheaper than startsWith for the short names here). */
+function sameText(text: string, from: number, to: number, s: string): boolean {
+  if (s.length !== to - from) return false;
+  for (let k = 0; k < s.length; k++) if (text.charCodeAt(from + k) !== s.charCodeAt(k)) return false;
+  return true;
+}
+
+/**
+ * A copy of a piece of a trace that does not keep the whole trace alive: a short piece is copied by slice()
+ * itself, a longer one is a view into its text until flattened (the caches here outlive an import).
+ */
+export function detached(s: string): string {
+  return s.length < 13 ? s : (' ' + s).slice(1);
+}
+
 /** Task names repeat on every line: the last one seen for each pid is reused when the text matches. */
 const taskByPid = new Map<number, string>();
 function taskName(text: string, from: number, to: number, pid: number): string {
   const have = taskByPid.get(pid);
-  if (have !== undefined && have.length === to - from && text.startsWith(have, from)) return have;
-  const t = text.slice(from, to);
+  if (have !== undefined && sameText(text, from, to, have)) return have;
+  const t = detached(text.slice(from, to));
   if (taskByPid.size > 65536) taskByPid.clear();
   taskByPid.set(pid, t);
   return t;
 }
 
 /**
- * Event names seen so far, by length, so a known name costs no new string. Seeded with the names the
- * importer handles: those are then the very literals its switch compares against.
+ * Event names seen so far, by a hash of their text, so a known name costs no new string. Seeded with the
+ * names the importer handles: those are then the very literals its switch compares against.
  */
-const namesByLength: string[][] = [];
+const NAME_SLOTS = 1024;
+const namesByHash: Array<string[] | undefined> = new Array(NAME_SLOTS).fill(undefined);
+let namesKnown = 0;
+function nameHash(text: string, from: number, to: number): number {
+  let h = 0;
+  for (let k = from; k < to; k++) h = (Math.imul(h, 31) + text.charCodeAt(k)) | 0;
+  return h;
+}
+function knowName(n: string, h = nameHash(n, 0, n.length)): void {
+  const slot = h & (NAME_SLOTS - 1);
+  const bucket = namesByHash[slot];
+  if (bucket) bucket.push(n);
+  else namesByHash[slot] = [n];
+  namesKnown++;
+}
 for (const n of ['add_device_to_group', 'remove_device_from_group', 'attach_device_to_domain', 'detach_device_from_domain',
   'map', 'unmap', 'io_page_fault', 'dma_map_phys', 'dma_unmap_phys', 'dma_map_page', 'dma_unmap_page', 'dma_map_sg',
-  'dma_unmap_sg', 'dma_alloc', 'dma_free', 'kernel_stack', 'user_stack']) (namesByLength[n.length] ??= []).push(n);
-function eventName(text: string, from: number, to: number): string {
-  const bucket = (namesByLength[to - from] ??= []);
-  for (const n of bucket) if (text.startsWith(n, from)) return n;
-  const n = text.slice(from, to);
-  if (bucket.length < 64) bucket.push(n);
+  'dma_unmap_sg', 'dma_alloc', 'dma_free', 'kernel_stack', 'user_stack']) knowName(n);
+function eventName(text: string, from: number, to: number, h: number): string {
+  const bucket = namesByHash[h & (NAME_SLOTS - 1)];
+  if (bucket) for (const n of bucket) if (sameText(text, from, to, n)) return n;
+  const n = detached(text.slice(from, to));
+  if (namesKnown < 4096) knowName(n, h);
   return n;
 }
 
@@ -90,55 +129,125 @@ function lastIndexIn(text: string, c: number, from: number, to: number): number 
   return -1;
 }
 
-/**
- * Parses one line, text[from, to), in place (no copy of the line is made). The context columns are
- * scanned without backtracking: COMM-PID, optional (TGID), [CPU], optional irq-info flags, TIMESTAMP,
- * ":". COMM may hold spaces and dashes; the CPU bracket anchors the parse, and lies within the first
- * CONTEXT_WINDOW characters (COMM is at most 15 characters).
- */
-/**
- * Where the next " [" of a text is, remembered between lines: indexOf may run past the current line,
- * and remembering what it found keeps a text with few brackets from being rescanned line after line.
- */
-export class BracketFinder {
-  private from = 0;
-  private at = -2;            // -2: nothing cached
-  constructor(readonly text: string) {}
-  next(i: number): number {
-    if (this.at !== -2 && this.from <= i && (this.at >= i || this.at === -1)) return this.at;
-    this.from = i;
-    this.at = this.text.indexOf(' [', i);
-    return this.at;
+/** Whether a line starting with c0 at text[i] may be a header line (tested with the regexes then). */
+function mayBeHeader(text: string, i: number, c0: number): boolean {
+  switch (c0) {
+    case 67: return text.startsWith('CPU', i);                                            // C
+    case 99: return text.startsWith('cpus=', i);                                          // c
+    case 118: return text.startsWith('version = ', i);                                    // v
+    case 116: return text.startsWith('tracer:', i) || text.startsWith('trace-cmd: ', i);  // t
+    default: return false;
   }
 }
 
-export function classifyRange(text: string, from: number, to: number, scratch?: EventLine, brackets = new BracketFinder(text)): TraceLine {
+/**
+ * Classifies one line, text[from, to), without copying it. The context columns are scanned without
+ * backtracking: COMM-PID, optional (TGID), [CPU], optional irq-info flags, TIMESTAMP, ":". COMM may hold
+ * spaces and dashes; the CPU bracket anchors the parse, and lies within the first CONTEXT_WINDOW
+ * characters (COMM is at most 15 characters).
+ * With `scratch` (the importer's hot path) an event line is written into it and its task, ts and body
+ * strings are left unset: the caller reads them from the text (eventTask()) for the events it keeps.
+ */
+export function classifyRange(text: string, from: number, to: number, scratch?: EventLine): TraceLine {
   let i = from;
   while (i < to && isSpace(text.charCodeAt(i))) i++;
   if (i === to) return { kind: 'quiet', blank: true };
   const c0 = text.charCodeAt(i);
   if (c0 === 35 /* # */) return { kind: 'quiet', format: text.slice(i, to).includes('tracer:') ? 'ftrace' : undefined };
   if (c0 === 61 /* = */ && text.charCodeAt(i + 1) === 62 /* > */) return parseFrame(text.slice(from, to), i + 2 - from);
-  if (c0 === 67 /* C */ || c0 === 99 /* c */ || c0 === 118 /* v */ || c0 === 116 /* t */) {
+  if (mayBeHeader(text, i, c0)) {
     const line = text.slice(i, to);
     if (line.startsWith('tracer:')) return { kind: 'quiet', format: 'ftrace' };
     const m = LOST.exec(line);
     if (m) return { kind: 'lost', cpu: Number(m[1]), count: Number(m[2]) };
     if (TRACE_CMD_HEADER.test(line)) return { kind: 'quiet', format: 'trace-cmd' };
   }
+  const slot = contextSlot(i - from, c0);
+  const known = knownContext(text, from, slot);
+  if (known) {
+    const r = parseRest(text, from, i, from + known.dash, known.pid, known.cpu, from + known.close, to, scratch, known.task);
+    if (r) return r;
+  }
   const limit = Math.min(to - 1, i + CONTEXT_WINDOW);
-  for (let open = brackets.next(i); open >= 0 && open < limit; open = brackets.next(open + 1)) {
+  let tried = 0;
+  for (let open = i; open < limit; open++) {
+    // each " [" in the window, in order: the first that opens a valid context wins
+    if (text.charCodeAt(open) !== SPACE || text.charCodeAt(open + 1) !== 91 /* [ */) continue;
     let close = open + 2;
     while (close < to && close - open < 12 && isDigit(text.charCodeAt(close))) close++;
     if (text.charCodeAt(close) !== 93 /* ] */ || close >= to - 1 || !isSpace(text.charCodeAt(close + 1))) continue;
     const r = parseAround(text, from, i, open, close, to, scratch);
-    if (r) return r;
+    if (r) {
+      if (tried === 0 && r.kind === 'event') rememberContext(text, from, close, r, slot);
+      return r;
+    }
+    tried++;
   }
   return { kind: 'bad', offset: i - from, reason: NOT_A_TRACE_LINE };
 }
 
+/**
+ * Context columns seen before: lines of one task on one CPU start with the same text up to the CPU bracket
+ * ("   kworker/u16:3-211     [002] "), so a line starting with a remembered prefix has that prefix's
+ * task, pid and CPU, and its parse resumes after the bracket. Only a prefix whose bracket was the first
+ * candidate of its line is remembered: the full scan of a line starting with it would have tried that
+ * bracket first too (and a line whose rest does not parse goes through the full scan).
+ */
+interface KnownContext { prefix: string; dash: number; close: number; pid: number; cpu: number; task: string }
+const CONTEXT_SLOTS = 256;
+const knownContexts: Array<KnownContext | undefined> = new Array(2 * CONTEXT_SLOTS).fill(undefined);
+/** Two slots per (indent, first character) pair. */
+function contextSlot(indent: number, c0: number): number {
+  return ((indent * 31 + c0) & (CONTEXT_SLOTS - 1)) * 2;
+}
+function knownContext(text: string, from: number, slot: number): KnownContext | undefined {
+  for (let k = slot; k < slot + 2; k++) {
+    const c = knownContexts[k];
+    if (c !== undefined && text.startsWith(c.prefix, from)) return c;
+  }
+  return undefined;
+}
+function rememberContext(text: string, from: number, close: number, ev: EventLine, slot: number): void {
+  knownContexts[slot + 1] = knownContexts[slot];
+  knownContexts[slot] = {
+    prefix: detached(text.slice(from, close + 2)), dash: ev.taskEnd - from, close: close - from, pid: ev.pid, cpu: ev.cpu,
+    task: eventTask(text, ev),
+  };
+}
+
 export function classifyLine(line: string): TraceLine {
   return classifyRange(line, 0, line.length);
+}
+
+/** The task name of an event line classified into a scratch record. */
+export function eventTask(text: string, ev: EventLine): string {
+  return ev.task !== '' ? ev.task : taskName(text, ev.taskStart, ev.taskEnd, ev.pid);
+}
+
+/** Fills task, ts and body of an event line classified into a scratch record. */
+function eventStrings(text: string, ev: EventLine): void {
+  ev.task = eventTask(text, ev);
+  ev.ts = text.slice(ev.tsStart, ev.tsEnd);
+  ev.body = text.slice(ev.bodyStart, ev.bodyEnd);
+}
+
+/**
+ * End of the token at text[i]: up to a space, a tab, ':' or `to`. `tokenIsTimestamp` tells whether it
+ * reads `4.878076` (seconds.microseconds) or a raw counter `123456789`.
+ */
+let tokenIsTimestamp = false;
+function tokenEnd(text: string, i: number, to: number): number {
+  const start = i;
+  let dotAt = -1;
+  let ok = true;
+  for (; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === SPACE || c === TAB || c === COLON) break;
+    if (c === 46 /* . */ && dotAt < 0) dotAt = i;
+    else if (!isDigit(c)) ok = false;
+  }
+  tokenIsTimestamp = ok && i > start && (dotAt < 0 || (dotAt > start && dotAt < i - 1));
+  return i;
 }
 
 /** An event line is written into `scratch` when given (the hot path: no object per line). */
@@ -158,18 +267,23 @@ function parseAround(text: string, lineStart: number, start: number, open: numbe
   if (dash <= start) return null;
   const pid = digitsValue(text, dash + 1, end);
   if (pid < 0) return null;
-  // right of the bracket: [FLAGS] TIMESTAMP:
+  return parseRest(text, lineStart, start, dash, pid, cpu, close, to, scratch, '');
+}
+
+/** Right of the bracket: [FLAGS] TIMESTAMP: EVENT: BODY. `task` is the task's name when known ('': not yet). */
+function parseRest(text: string, lineStart: number, start: number, dash: number, pid: number, cpu: number, close: number, to: number,
+  scratch: EventLine | undefined, task: string): TraceLine | null {
   let i = close + 1;
   while (i < to && isSpace(text.charCodeAt(i))) i++;
   let tok = i;
-  while (i < to && !isSpace(text.charCodeAt(i)) && text.charCodeAt(i) !== 58) i++;
+  i = tokenEnd(text, i, to);
   if (i < to && isSpace(text.charCodeAt(i))) {
     if (i - tok < 4 || i - tok > 6) return null;          // irq-info flags: "d..2." and the like
     while (i < to && isSpace(text.charCodeAt(i))) i++;
     tok = i;
-    while (i < to && text.charCodeAt(i) !== 58 && !isSpace(text.charCodeAt(i))) i++;
+    i = tokenEnd(text, i, to);
   }
-  if (i >= to || text.charCodeAt(i) !== 58 || !isTimestamp(text, tok, i)) return null;
+  if (i >= to || text.charCodeAt(i) !== COLON || !tokenIsTimestamp) return null;
   const tsEnd = i;
   i++;
   if (i >= to || !isSpace(text.charCodeAt(i))) return null;
@@ -180,37 +294,35 @@ function parseAround(text: string, lineStart: number, start: number, open: numbe
     if (text.startsWith('<user stack trace>', after)) return { kind: 'stack-start', pid, cpu, user: true };
   }
   let j = after;
-  while (j < to && isNameChar(text.charCodeAt(j))) j++;
-  if (j === after || j >= to || text.charCodeAt(j) !== 58 /* : */) {
+  let h = 0;
+  for (; j < to; j++) {
+    const c = text.charCodeAt(j);
+    if (!isNameChar(c)) break;
+    h = (Math.imul(h, 31) + c) | 0;
+  }
+  if (j === after || j >= to || text.charCodeAt(j) !== COLON) {
     return { kind: 'bad', offset: j - lineStart, reason: j >= to ? 'line ends before the event name' : 'expected "EVENT: " after the timestamp' };
   }
-  const name = eventName(text, after, j);
+  const name = eventName(text, after, j, h);              // h is nameHash(text, after, j)
   let b = j + 1;
   while (b < to && text.charCodeAt(b) === SPACE) b++;   // trace-cmd pads the name column
   if (name === 'kernel_stack' || name === 'user_stack') {
     return { kind: 'stack-start', pid, cpu, user: name === 'user_stack' };
   }
   const ev = scratch ?? newEventLine();
-  ev.task = taskName(text, start, dash, pid);
+  ev.task = task;
   ev.pid = pid;
   ev.cpu = cpu;
-  ev.ts = text.slice(tok, tsEnd);
   ev.name = name;
-  ev.body = text.slice(b, to);
   ev.bodyCol = b - lineStart;
+  ev.taskStart = start;
+  ev.taskEnd = dash;
+  ev.tsStart = tok;
+  ev.tsEnd = tsEnd;
+  ev.bodyStart = b;
+  ev.bodyEnd = to;
+  if (!scratch) eventStrings(text, ev);
   return ev;
-}
-
-/** `4.878076` (seconds.microseconds) or a raw counter `123456789`. */
-function isTimestamp(text: string, from: number, to: number): boolean {
-  if (to <= from) return false;
-  let dot = false;
-  for (let k = from; k < to; k++) {
-    const c = text.charCodeAt(k);
-    if (c === 46 && !dot && k > from && k < to - 1) dot = true;
-    else if (!isDigit(c)) return false;
-  }
-  return true;
 }
 
 /**

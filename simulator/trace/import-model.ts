@@ -11,13 +11,17 @@
 //     "unattributed" domain.
 // Every map/unmap event records which rule placed it (`via`, one of the Via codes; `via_step` names the
 // DMA call for 'dma-call'), so a guess is never passed off as a fact.
-import type { ReportEvent, ReportStep } from '../report/types';
 import type { Finding } from '../core/events';
 import { hex } from '../core/format';
+import { AddrMap } from './import-addr-map';
 import { IovaTree } from './import-iova-tree';
+import { VIA_CODE, type StepColumns, type Via } from './import-steps';
+
+export type { Via } from './import-steps';
 
 export interface DomainState {
   id: string;
+  index: number;                  // in TraceModel.domains
   type: string;                   // "unknown" unless deduced: DMA (explained by DMA calls), UNMANAGED (driver's own)
   devices: Set<string>;
   live: IovaTree;
@@ -30,6 +34,7 @@ export interface DomainState {
 
 export interface DeviceState {
   name: string;
+  index: number;                  // in TraceModel.deviceList
   group: number | null;
   domain: DomainState | null;
   driver?: string;
@@ -39,19 +44,17 @@ export interface DeviceState {
 
 export interface GroupState { id: number; devices: Set<string>; defaultDomain: DomainState | null; domain: DomainState | null }
 
-/** How a map/unmap event was placed in its domain: rules 1-4 above, in order. */
-export type Via = 'dma-call' | 'task-device' | 'iova-owner' | 'driver-owned' | 'last-attached' | 'unattributed';
-
 /** The DMA call that explains pending IOMMU events of its context (one reusable record per import). */
 export interface DmaBinding {
   dev: DeviceState;
   name: string;
   step: number;
   kind: 'map' | 'unmap' | 'any';
-  /** IOVA range the call names; `ranges` instead for scatterlists, `all` when it names none */
+  /** IOVA range the call names; `starts`/`lengths` instead for scatterlists, `all` when it names none */
   lo: number;
   hi: number;
-  ranges: Array<[number, number]> | null;
+  starts: number[] | null;
+  lengths: number[] | null;
   all: boolean;
   requested: number | undefined;
 }
@@ -60,18 +63,19 @@ export interface IommuOp {
   kind: 'map' | 'unmap';
   line: number;
   pid: number;
-  step: ReportStep;
-  ev: ReportEvent;
+  step: number;                   // the event's step, whose placement the model fills in
   iova: number;
   size: number;
   paddr: number;                  // map only
   unmapped: number;               // unmap only
 }
 
+/** One context's pending ops: ops[0, n) (the array keeps its room from one event to the next). */
+interface OpQueue { ops: IommuOp[]; n: number }
+
 const MAX_PENDING_PER_CONTEXT = 4096;
 const MAX_GRANULE = 65536;
 const MIN_GRANULE = 4096;
-const KEY_BIAS = 2 ** 31;
 
 function alignCap(x: number, cap: number): number {
   let a = cap;
@@ -81,32 +85,57 @@ function alignCap(x: number, cap: number): number {
 
 export class TraceModel {
   readonly devices = new Map<string, DeviceState>();
+  readonly deviceList: DeviceState[] = [];
   readonly groups = new Map<number, GroupState>();
   readonly domains: DomainState[] = [];
   readonly findings: Finding[] = [];
   private taskDevice = new Map<number, DeviceState>();
+  private notedPid = -1;
+  private lastDevice: DeviceState | null = null;
+  private lastCtx = -1;
+  private lastQueue: OpQueue | undefined;
+  private notedDevice: DeviceState | null = null;
   private lastAttached: DomainState | null = null;
   private lastDriverOwned: DomainState | null = null;
   private unattributed: DomainState | null = null;
-  /** domain that last mapped each IOVA (keys biased by 2^31: 32-bit IOVAs stay small integers) */
-  private lastMapAt = new Map<number, DomainState>();
-  private pending = new Map<number, IommuOp[]>();
+  /** index of the domain that last mapped each IOVA */
+  private lastMapAt = new AddrMap();
+  private pending = new Map<number, OpQueue>();
   private pool: IommuOp[] = [];
   /** contexts with a non-empty queue */
   private waiting = 0;
   private attachBatch: { group: number; domain: DomainState; devices: Set<string> } | null = null;
+
+  constructor(private readonly steps: StepColumns) {}
 
   static context(pid: number, cpu: number): number {
     return pid * 65536 + cpu;
   }
 
   device(name: string, line: number): DeviceState {
+    const last = this.lastDevice;
+    if (last !== null && last.name === name) return last;
     let d = this.devices.get(name);
     if (!d) {
-      d = { name, group: null, domain: null, line, addedInTrace: false };
+      d = { name, index: this.deviceList.length, group: null, domain: null, line, addedInTrace: false };
       this.devices.set(name, d);
+      this.deviceList.push(d);
     }
+    this.lastDevice = d;
     return d;
+  }
+
+  /** The context's queue (the last one asked for is kept at hand: a map and its DMA call come in a row). */
+  private queueOf(ctx: number, create: boolean): OpQueue | undefined {
+    if (ctx === this.lastCtx) return this.lastQueue;
+    let q = this.pending.get(ctx);
+    if (!q) {
+      if (!create) return undefined;
+      this.pending.set(ctx, (q = { ops: [], n: 0 }));
+    }
+    this.lastCtx = ctx;
+    this.lastQueue = q;
+    return q;
   }
 
   private group(id: number): GroupState {
@@ -120,7 +149,7 @@ export class TraceModel {
 
   private newDomain(line: number, preTrace: boolean, id = `d${this.domains.length + 1 - (this.unattributed ? 1 : 0)}`): DomainState {
     const d: DomainState = {
-      id, type: 'unknown', devices: new Set(), live: new IovaTree(),
+      id, index: this.domains.length, type: 'unknown', devices: new Set(), live: new IovaTree(),
       defaultOf: null, preTrace, line, align: MAX_GRANULE, maps: 0,
     };
     this.domains.push(d);
@@ -129,7 +158,10 @@ export class TraceModel {
 
   /** Work by this task is attributed to this device from now on. */
   noteTask(pid: number, dev: DeviceState): void {
+    if (pid === this.notedPid && dev === this.notedDevice) return;      // the same task and device again
     this.taskDevice.set(pid, dev);
+    this.notedPid = pid;
+    this.notedDevice = dev;
   }
 
   /** Any event other than attach_device_to_domain ends a group-wide attach. */
@@ -210,10 +242,10 @@ export class TraceModel {
   }
 
   /** A pending map/unmap record; records are recycled once applied (a big trace has one per event). */
-  op(kind: 'map' | 'unmap', line: number, pid: number, step: ReportStep, ev: ReportEvent, iova: number, size: number, paddr: number, unmapped: number): IommuOp {
+  op(kind: 'map' | 'unmap', line: number, pid: number, step: number, iova: number, size: number, paddr: number, unmapped: number): IommuOp {
     const o = this.pool.pop();
-    if (!o) return { kind, line, pid, step, ev, iova, size, paddr, unmapped };
-    o.kind = kind; o.line = line; o.pid = pid; o.step = step; o.ev = ev;
+    if (!o) return { kind, line, pid, step, iova, size, paddr, unmapped };
+    o.kind = kind; o.line = line; o.pid = pid; o.step = step;
     o.iova = iova; o.size = size; o.paddr = paddr; o.unmapped = unmapped;
     return o;
   }
@@ -224,12 +256,18 @@ export class TraceModel {
 
   /** Queues a map/unmap until its context shows which device it was for. */
   queue(op: IommuOp, ctx: number): void {
-    let q = this.pending.get(ctx);
-    if (!q) this.pending.set(ctx, (q = []));
-    if (q.length === 0) this.waiting++;
-    q.push(op);
+    const q = this.queueOf(ctx, true)!;
+    if (q.n === 0) this.waiting++;
+    if (q.n < q.ops.length) q.ops[q.n] = op;
+    else q.ops.push(op);
+    q.n++;
     // a context that never explains itself: place its older half by the fallback rules (amortised O(1))
-    if (q.length > MAX_PENDING_PER_CONTEXT) for (const old of q.splice(0, q.length >> 1)) this.applyFallback(old);
+    if (q.n > MAX_PENDING_PER_CONTEXT) {
+      const half = q.n >> 1;
+      for (let i = 0; i < half; i++) this.applyFallback(q.ops[i]);
+      q.ops.copyWithin(0, half, q.n);
+      q.n -= half;
+    }
   }
 
   /**
@@ -238,27 +276,30 @@ export class TraceModel {
    */
   settle(ctx: number, bind: DmaBinding | null = null): void {
     if (this.waiting === 0) return;
-    const q = this.pending.get(ctx);
-    if (!q || q.length === 0) return;
+    const q = this.queueOf(ctx, false);
+    if (!q || q.n === 0) return;
     this.waiting--;
-    for (const op of q) {
+    for (let i = 0; i < q.n; i++) {
+      const op = q.ops[i];
       if (bind && (bind.kind === 'any' || bind.kind === op.kind) && bindingCovers(bind, op)) {
         const d = this.dmaDomainOf(bind.dev);
         if (d.type === 'unknown') d.type = 'DMA';
-        op.ev.via_step = bind.step;
-        op.ev.via_device = bind.dev.name;
+        this.steps.viaStep[op.step] = bind.step;
+        this.steps.viaDevice[op.step] = bind.dev.index + 1;
         this.checkActiveDomain(bind.dev, d, op, bind.name);
         this.apply(op, d, 'dma-call', bind);          // recycles op
       } else this.applyFallback(op);
     }
-    q.length = 0;                 // the context's queue is kept, empty, for its next events
+    q.n = 0;                      // the context's queue is kept, empty, for its next events
   }
 
   /** End of trace: everything still pending, in line order. */
   settleAll(): void {
     const all: IommuOp[] = [];
-    for (const q of this.pending.values()) all.push(...q);
+    for (const q of this.pending.values()) for (let i = 0; i < q.n; i++) all.push(q.ops[i]);
     this.pending.clear();
+    this.lastCtx = -1;
+    this.lastQueue = undefined;
     this.waiting = 0;
     all.sort((a, b) => a.line - b.line);
     for (const op of all) this.applyFallback(op);
@@ -266,13 +307,14 @@ export class TraceModel {
 
   private applyFallback(op: IommuOp): void {
     const td = this.taskDevice.get(op.pid);
-    if (td) op.ev.via_device = td.name;
+    if (td) this.steps.viaDevice[op.step] = td.index + 1;
     if (op.kind === 'unmap') {
       if (td) {
         const d = this.domainOf(td);
         if (d.live.contains(op.iova)) return this.apply(op, d, 'task-device');
       }
-      const owner = this.lastMapAt.get(op.iova - KEY_BIAS);
+      const at = this.lastMapAt.get(op.iova);
+      const owner = at === undefined ? undefined : this.domains[at];
       if (owner?.live.contains(op.iova)) return this.apply(op, owner, 'iova-owner');
       if (this.lastDriverOwned?.live.contains(op.iova)) return this.apply(op, this.lastDriverOwned, 'driver-owned');
       if (this.lastAttached?.live.contains(op.iova)) return this.apply(op, this.lastAttached, 'last-attached');
@@ -286,8 +328,8 @@ export class TraceModel {
   }
 
   private apply(op: IommuOp, d: DomainState, via: Via, bind?: DmaBinding): void {
-    op.ev.domain = d.id;
-    op.ev.via = via;
+    this.steps.domain[op.step] = d.index + 1;
+    this.steps.via[op.step] = VIA_CODE[via];
     if (op.kind === 'unmap') this.applyUnmap(op, d);
     else {
       // a driver's own iommu_map into a domain it attached in place of the default one
@@ -311,9 +353,10 @@ export class TraceModel {
     if (d.live.overlaps(op.iova, end)) {
       const clash = d.live.overlapping(op.iova, end)[0];
       const replaced = d.live.removeRange(op.iova, end);
-      op.ev.replaced = replaced;
+      this.steps.replaced.set(op.step, replaced);
+      // sites are known once the trace is read: buildReport fills them in
       this.findings.push({
-        code: 'trace-map-overlap', severity: 'warning', step: op.step.index, site: op.step.site,
+        code: 'trace-map-overlap', severity: 'warning', step: op.step, site: null,
         message: `map at ${hex(op.iova)} (${op.size} bytes) overlaps ${replaced} bytes still mapped in ${d.id} ` +
           `(mapped at line ${clash.line}): the kernel refuses to map over a live IOVA, so an unmap was lost or ` +
           `the mappings belong to different domains`,
@@ -321,7 +364,7 @@ export class TraceModel {
       });
     }
     d.live.insert(op.iova, end, op.paddr, op.line, bind ? bind.step : -1, bind ? bind.dev.name : null, bind?.requested);
-    this.lastMapAt.set(op.iova - KEY_BIAS, d);
+    this.lastMapAt.set(op.iova, d.index);
     d.maps++;
     // no IOMMU maps below 4K: once the bound reaches 4K it cannot move
     if (d.align > MIN_GRANULE) {
@@ -341,13 +384,13 @@ export class TraceModel {
       hi = lo + op.unmapped;
     }
     const removed = hi > lo ? d.live.removeRange(lo, hi) : 0;
-    if (removed < hi - lo) op.ev.untracked = hi - lo - removed;    // mapped before the trace, or lost
+    if (removed < hi - lo) this.steps.untracked.set(op.step, hi - lo - removed);    // mapped before the trace, or lost
   }
 
   private checkActiveDomain(dev: DeviceState, d: DomainState, op: IommuOp, name: string): void {
     if (op.kind !== 'map' || !dev.domain || dev.domain === d) return;
     this.findings.push({
-      code: 'trace-dma-inactive-domain', severity: 'warning', step: op.step.index, site: op.step.site,
+      code: 'trace-dma-inactive-domain', severity: 'warning', step: op.step, site: null,
       message: `${name} for ${dev.name} mapped ${hex(op.iova)} into default domain ${d.id}, but ${dev.name} is ` +
         `attached to ${dev.domain.id}: dma-iommu uses the group's default domain, so the device faults on this address`,
       data: { line: op.line, dev: dev.name, domain: d.id, attached: dev.domain.id },
@@ -363,7 +406,12 @@ function bindingCovers(b: DmaBinding, op: IommuOp): boolean {
   if (b.all) return true;
   const lo = op.iova;
   const hi = op.iova + Math.max(op.size, 1);
-  if (b.ranges === null) return b.lo < hi && lo < Math.max(b.hi, b.lo + 1);
-  for (const [a, z] of b.ranges) if (a < hi && lo < Math.max(z, a + 1)) return true;
+  const starts = b.starts;
+  if (starts === null) return b.lo < hi && lo < Math.max(b.hi, b.lo + 1);
+  for (let i = 0; i < starts.length; i++) {
+    const a = starts[i];
+    const z = a + b.lengths![i];
+    if (a < hi && lo < Math.max(z, a + 1)) return true;
+  }
   return false;
 }

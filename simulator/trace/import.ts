@@ -2,18 +2,19 @@
 // Report snapshot a simulated run produces, so the tree, the map and source annotations can show a real
 // machine's IOMMU state. Bad lines are skipped and listed, never fatal; addresses the simulator's number
 // type cannot hold exactly (>= 2^53) are refused, never rounded.
-import type { Finding } from '../core/events';
-import type { Report, ReportEvent, ReportFault, ReportStep } from '../report/types';
+import type { Report, ReportFault } from '../report/types';
 import {
-  BodyError, Cursor, DMA_EVENTS, emptyDmaBody, type FaultBody, checkDmaBody, parseDeviceBody, parseDmaBody, parseFaultBody, parseGroupBody,
-  parseMapBody, parseUnmapBody, type MapBody, type UnmapBody,
+  BodyError, Cursor, type FaultBody, parseDeviceBody, parseFaultBody, parseGroupBody, parseMapBody, parseUnmapBody, type MapBody,
+  type UnmapBody,
 } from './import-body';
+import { DMA_EVENTS, checkDmaBody, emptyDmaBody, parseDmaBody } from './import-dma-body';
 import { hex, hexPad } from '../core/format';
 import { LIMITS, LIMITS_DOC } from '../limits';
-import { DmaHandles, dmaResult, dmaRole, setDmaRange, type DmaHandle } from './import-dma';
-import { BracketFinder, classifyRange, newEventLine, siteOf, type EventLine, type StackFrame } from './import-line';
+import { DmaHandles, dmaRole, setDmaResult, setDmaRange, type DmaHandle } from './import-dma';
+import { classifyRange, eventTask, newEventLine, siteOf, type EventLine, type StackFrame } from './import-line';
 import { TraceModel, type DeviceState, type DmaBinding } from './import-model';
 import { buildReport } from './import-report';
+import { StepColumns } from './import-steps';
 
 export interface ImportOptions {
   /** Lines longer than this are skipped unparsed (default LIMITS.traceLineLength: a 128-entry dma_map_sg fits). */
@@ -43,15 +44,12 @@ export interface ImportResult {
   format: 'ftrace' | 'trace-cmd' | 'unknown';
 }
 
-/**
- * Imported steps raise no findings of their own (trace findings are report-wide), and a report is a
- * read-only snapshot: they all share this frozen empty list rather than a million empty arrays.
- */
-const NO_FINDINGS = Object.freeze([]) as unknown as Finding[];
-
-const IOMMU_EVENTS = new Set([
-  'add_device_to_group', 'remove_device_from_group', 'attach_device_to_domain', 'detach_device_from_domain',
-  'map', 'unmap', 'io_page_fault',
+/** The events imported, by how they are applied. */
+const MAP = 1, UNMAP = 2, GROUP = 3, ATTACH = 4, FAULT = 5, DMA = 6;
+const IMPORTED = new Map<string, number>([
+  ['map', MAP], ['unmap', UNMAP], ['add_device_to_group', GROUP], ['remove_device_from_group', GROUP],
+  ['attach_device_to_domain', ATTACH], ['detach_device_from_domain', ATTACH], ['io_page_fault', FAULT],
+  ...[...DMA_EVENTS].map(n => [n, DMA] as [string, number]),
 ]);
 
 /** report.faults entries with what the tracepoint adds: the driver, the raw flags, the trace line. */
@@ -69,9 +67,9 @@ function faultRecord(step: number, line: number, b: FaultBody, domain: string | 
 }
 
 class Importer {
-  readonly model = new TraceModel();
+  readonly steps: StepColumns;
+  readonly model: TraceModel;
   readonly handles = new DmaHandles();
-  readonly steps: ReportStep[] = [];
   readonly stacks: TraceStack[] = [];
   readonly skipped: SkippedLine[] = [];
   readonly faults: ImportedFault[] = [];
@@ -81,47 +79,46 @@ class Importer {
   private readonly scratchMap: MapBody = { iova: 0, paddr: 0, size: 0 };
   private readonly scratchUnmap: UnmapBody = { iova: 0, size: 0, unmapped: 0 };
   private readonly binding: DmaBinding = {
-    dev: null as unknown as DeviceState, name: '', step: 0, kind: 'any', lo: 0, hi: 0, ranges: null, all: true, requested: undefined,
+    dev: null as unknown as DeviceState, name: '', step: 0, kind: 'any', lo: 0, hi: 0, starts: null, lengths: null, all: true, requested: undefined,
   };
   skippedCount = 0;
   ignored = 0;
   lost = 0;
   format: ImportResult['format'] = 'unknown';
-  /** stack frames that follow go to this step (null: they belong to an event not imported) */
-  private frameStep: ReportStep | null = null;
+  /** stack frames that follow go to this step (-1: they belong to an event not imported) */
+  private frameStep = -1;
   private frameStack: TraceStack | null = null;
 
-  private readonly brackets: BracketFinder;
-
   constructor(readonly text: string, private maxListed: number) {
-    this.brackets = new BracketFinder(text);
+    this.steps = new StepColumns(text);
+    this.model = new TraceModel(this.steps);
   }
 
   skip(line: number, col: number | undefined, reason: string): void {
     this.skippedCount++;
     if (this.skipped.length < this.maxListed) this.skipped.push(col === undefined ? { line, reason } : { line, col, reason });
-    this.frameStep = null;
+    this.frameStep = -1;
   }
 
   /** Line n is text[from, to). */
   line(from: number, to: number, n: number): void {
-    const t = classifyRange(this.text, from, to, this.scratchLine, this.brackets);
+    const t = classifyRange(this.text, from, to, this.scratchLine);
     switch (t.kind) {
       case 'quiet':
         if (t.format && this.format === 'unknown') this.format = t.format;
-        if (!t.blank) this.frameStep = null;
+        if (!t.blank) this.frameStep = -1;
         return;
       case 'lost':
         this.lost += t.count;
-        this.frameStep = null;
+        this.frameStep = -1;
         return;
       case 'bad':
         return this.skip(n, t.offset + 1, t.reason);
       case 'frame': {
         const step = this.frameStep;
-        if (!step) return;
+        if (step < 0) return;
         if (!this.frameStack) {
-          this.frameStack = { step: step.index, line: step.line ?? n, frames: [], site: null };
+          this.frameStack = { step, line: this.steps.line[step], frames: [], site: null };
           this.stacks.push(this.frameStack);
         }
         this.frameStack.frames.push(t.frame);
@@ -129,8 +126,8 @@ class Importer {
       }
       case 'stack-start': {
         // a stack trace belongs to the event just before it, from the same task and CPU
-        const ev = this.frameStep?.events[0];
-        if (t.user || !ev || ev.pid !== t.pid || ev.cpu !== t.cpu || this.frameStack) this.frameStep = null;
+        const step = this.frameStep;
+        if (t.user || step < 0 || this.steps.pid[step] !== t.pid || this.steps.cpu[step] !== t.cpu || this.frameStack) this.frameStep = -1;
         return;
       }
       case 'event':
@@ -140,117 +137,121 @@ class Importer {
 
   private event(t: EventLine, n: number): void {
     const name = t.name;
-    if (!IOMMU_EVENTS.has(name) && !DMA_EVENTS.has(name)) {
+    const kind = IMPORTED.get(name);
+    if (kind === undefined) {
       this.ignored++;
-      this.frameStep = null;
+      this.frameStep = -1;
       return;
     }
-    const c = this.cursor.reset(t.body);
+    t.task = eventTask(this.text, t);
+    const c = this.cursor.reset(this.text, t.bodyStart, t.bodyEnd);
     try {
-      this.apply(t, n, c);
+      this.apply(t, n, c, kind);
     } catch (e) {
       if (!(e instanceof BodyError)) throw e;
       this.skip(n, t.bodyCol + e.offset + 1, `${name}: ${e.message}`);
     }
   }
 
-  private newStep(t: EventLine, n: number, result: unknown, attributed = false): ReportStep {
-    // map/unmap events get domain / via / via_step / via_device when attributed; declared up front so they
-    // share one shape (undefined fields do not appear in JSON)
-    const ev: ReportEvent = attributed
-      ? {
-        kind: 'tracepoint', name: t.name, text: t.body, task: t.task, pid: t.pid, cpu: t.cpu, ts: t.ts,
-        domain: undefined, via: undefined, via_step: undefined, via_device: undefined,
-      }
-      : { kind: 'tracepoint', name: t.name, text: t.body, task: t.task, pid: t.pid, cpu: t.cpu, ts: t.ts };
-    const step: ReportStep = { index: this.steps.length, op: t.name, site: null, result, events: [ev], findings: NO_FINDINGS, line: n };
-    this.steps.push(step);
+  /** The event's step; stack frames that follow belong to it. */
+  private newStep(t: EventLine, n: number, result: number | null, attributed = false): number {
+    const step = this.steps.add(t, n, attributed);
+    this.steps.setResult(step, result);
     this.frameStep = step;
     this.frameStack = null;
     return step;
   }
 
   /** Parses the body (throwing BodyError before any state changes) and applies the event. */
-  private apply(t: EventLine, n: number, c: Cursor): void {
+  private apply(t: EventLine, n: number, c: Cursor, kind: number): void {
     const m = this.model;
     const ctx = TraceModel.context(t.pid, t.cpu);
-    const name = t.name;
-    if (name !== 'attach_device_to_domain') m.endAttachBatch();
-    switch (name) {
-      case 'map': {
-        const b = parseMapBody(c, this.scratchMap);
-        const step = this.newStep(t, n, 0, true);
-        const ev = step.events[0];
-        m.queue(m.op('map', n, t.pid, step, ev, b.iova, b.size, b.paddr, 0), ctx);
-        return;
-      }
-      case 'unmap': {
-        const b = parseUnmapBody(c, this.scratchUnmap);
-        const step = this.newStep(t, n, b.unmapped, true);
-        const ev = step.events[0];
-        m.queue(m.op('unmap', n, t.pid, step, ev, b.iova, b.size, 0, b.unmapped), ctx);
-        return;
-      }
-      case 'add_device_to_group':
-      case 'remove_device_from_group': {
-        const b = parseGroupBody(c);
-        m.settle(ctx);
-        this.newStep(t, n, b.group);
-        const dev = m.device(b.dev, n);
-        if (name === 'add_device_to_group') m.addToGroup(b.group, dev);
-        else m.removeFromGroup(b.group, dev);
-        m.noteTask(t.pid, dev);
-        return;
-      }
-      case 'attach_device_to_domain':
-      case 'detach_device_from_domain': {
-        const b = parseDeviceBody(c);
-        m.settle(ctx);
-        const ev = this.newStep(t, n, 0).events[0];
-        const dev = m.device(b.dev, n);
-        if (name === 'attach_device_to_domain') ev.domain = m.attach(dev, n).id;
-        else m.detach(dev);
-        m.noteTask(t.pid, dev);
-        return;
-      }
-      case 'io_page_fault': {
-        // faults arrive in interrupt context on whatever task was running: they settle nothing
-        const b = parseFaultBody(c);
-        const step = this.newStep(t, n, null);
-        const ev = step.events[0];
-        const dev = m.device(b.dev, n);
-        if (b.driver) dev.driver = b.driver;
-        const d = dev.domain;
-        if (d) {
-          ev.domain = d.id;
-          ev.mapped = d.live.contains(b.iova);
-        }
-        this.faults.push(faultRecord(step.index, n, b, d?.id ?? null, ev.mapped === true));
-        return;
-      }
-      default: {
-        const bodyAt = c.pos;
-        const b = parseDmaBody(c, this.scratchDma);
-        checkDmaBody(name, b, bodyAt);
-        const step = this.newStep(t, n, dmaResult(name, b));
-        const ev = step.events[0];
-        const dev = m.device(b.dev, n);
-        const role = dmaRole(name);
-        if (role === 'other') m.settle(ctx);
-        else {
-          const bind = this.binding;
-          bind.dev = dev;
-          bind.name = name;
-          bind.step = step.index;
-          bind.kind = role === 'error' ? 'any' : role;
-          bind.requested = role === 'map' ? b.size : undefined;
-          setDmaRange(bind, name, b);
-          m.settle(ctx, bind);
-        }
-        m.noteTask(t.pid, dev);                       // after: what was pending predates this call
-        if (!this.handles.update(dev.name, name, b, step.index)) ev.unknown_handle = true;
-      }
+    if (t.name !== 'attach_device_to_domain') m.endAttachBatch();
+    switch (kind) {
+      case MAP: return this.map(t, n, c, ctx);
+      case UNMAP: return this.unmap(t, n, c, ctx);
+      case GROUP: return this.group(t, n, c, ctx);
+      case ATTACH: return this.attach(t, n, c, ctx);
+      case FAULT: return this.fault(t, n, c);
+      default: return this.dma(t, n, c, ctx);
     }
+  }
+
+  private map(t: EventLine, n: number, c: Cursor, ctx: number): void {
+    const b = parseMapBody(c, this.scratchMap);
+    const step = this.newStep(t, n, 0, true);
+    const m = this.model;
+    m.queue(m.op('map', n, t.pid, step, b.iova, b.size, b.paddr, 0), ctx);
+  }
+
+  private unmap(t: EventLine, n: number, c: Cursor, ctx: number): void {
+    const b = parseUnmapBody(c, this.scratchUnmap);
+    const step = this.newStep(t, n, b.unmapped, true);
+    const m = this.model;
+    m.queue(m.op('unmap', n, t.pid, step, b.iova, b.size, 0, b.unmapped), ctx);
+  }
+
+  private group(t: EventLine, n: number, c: Cursor, ctx: number): void {
+    const b = parseGroupBody(c);
+    const m = this.model;
+    m.settle(ctx);
+    this.newStep(t, n, b.group);
+    const dev = m.device(b.dev, n);
+    if (t.name === 'add_device_to_group') m.addToGroup(b.group, dev);
+    else m.removeFromGroup(b.group, dev);
+    m.noteTask(t.pid, dev);
+  }
+
+  private attach(t: EventLine, n: number, c: Cursor, ctx: number): void {
+    const b = parseDeviceBody(c);
+    const m = this.model;
+    m.settle(ctx);
+    const step = this.newStep(t, n, 0);
+    const dev = m.device(b.dev, n);
+    if (t.name === 'attach_device_to_domain') this.steps.domain[step] = m.attach(dev, n).index + 1;
+    else m.detach(dev);
+    m.noteTask(t.pid, dev);
+  }
+
+  /** Faults arrive in interrupt context on whatever task was running: they settle nothing. */
+  private fault(t: EventLine, n: number, c: Cursor): void {
+    const b = parseFaultBody(c);
+    const step = this.newStep(t, n, null);
+    const dev = this.model.device(b.dev, n);
+    if (b.driver) dev.driver = b.driver;
+    const d = dev.domain;
+    let mapped = false;
+    if (d) {
+      mapped = d.live.contains(b.iova);
+      this.steps.domain[step] = d.index + 1;
+      this.steps.setMapped(step, mapped);
+    }
+    this.faults.push(faultRecord(step, n, b, d?.id ?? null, mapped));
+  }
+
+  private dma(t: EventLine, n: number, c: Cursor, ctx: number): void {
+    const name = t.name;
+    const bodyAt = c.pos - c.base;
+    const b = parseDmaBody(c, this.scratchDma);
+    checkDmaBody(name, b, bodyAt);
+    const role = dmaRole(name);
+    const step = this.newStep(t, n, 0);
+    setDmaResult(this.steps, step, this.text, name, b, role);
+    const m = this.model;
+    const dev = m.device(b.dev, n);
+    if (role === 'other') m.settle(ctx);
+    else {
+      const bind = this.binding;
+      bind.dev = dev;
+      bind.name = name;
+      bind.step = step;
+      bind.kind = role === 'error' ? 'any' : role;
+      bind.requested = role === 'map' ? b.size : undefined;
+      setDmaRange(bind, name, b, role);
+      m.settle(ctx, bind);
+    }
+    m.noteTask(t.pid, dev);                       // after: what was pending predates this call
+    if (!this.handles.update(dev.name, name, b, step, role)) this.steps.setUnknownHandle(step);
   }
 }
 
@@ -270,21 +271,17 @@ export function importTrace(text: string, file: string, opts: ImportOptions = {}
     pos = nl + 1;
   }
   imp.model.settleAll();
+  const cols = imp.steps;
   for (const s of imp.stacks) {
     s.site = siteOf(s.frames);
-    const step = imp.steps[s.step];
-    step.site = s.site;
-    step.events[0].stack = s.frames;
+    cols.site.set(s.step, s.site);
+    cols.stack.set(s.step, s.frames);
   }
-  // an IOMMU event explained by a later DMA call is annotated where that call was made
-  for (const step of imp.steps) {
-    const via = step.events[0].via_step;
-    if (step.site === null && typeof via === 'number') step.site = imp.steps[via].site;
-  }
-  const dmaHandles = imp.handles.list(imp.steps);
-  const report = buildReport(file, imp.model, imp.steps, imp.faults, dmaHandles);
+  const steps = cols.build(imp.model.domains.map(d => d.id), imp.model.deviceList.map(d => d.name));
+  const dmaHandles = imp.handles.list(steps);
+  const report = buildReport(file, imp.model, steps, imp.faults, dmaHandles);
   return {
     report, skipped: imp.skipped, skippedCount: imp.skippedCount, ignored: imp.ignored, lost: imp.lost,
-    stacks: imp.stacks, dmaHandles, lines: n, events: imp.steps.length, format: imp.format,
+    stacks: imp.stacks, dmaHandles, lines: n, events: steps.length, format: imp.format,
   };
 }

@@ -11,6 +11,7 @@ const SUITES = [
   { target: 'scenario-load', runsPerSeed: 1500, caseTimeoutMs: 10_000 },
   { target: 'scenario-run', runsPerSeed: 700, caseTimeoutMs: 20_000 },
   { target: 'scenario-bytes', runsPerSeed: 1000, caseTimeoutMs: 10_000 },
+  { target: 'scenario-reuse', runsPerSeed: 1000, caseTimeoutMs: 10_000 },
 ];
 
 for (const s of SUITES.filter(x => selected(x.target))) {

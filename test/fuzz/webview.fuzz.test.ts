@@ -1,5 +1,5 @@
-// Fuzzing of the inputs the extension host takes from outside its code: webview messages and settings
-// (see targets/webview.ts).
+// Fuzzing of what crosses the address map's message boundary in both directions, and of the settings
+// (see targets/webview.ts and targets/webviewHost.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -9,6 +9,7 @@ const module = path.join(__dirname, 'targets', 'webview.ts');
 
 const SUITES = [
   { target: 'webview-message', title: 'every webview message is validated or rejected with the field named', runsPerSeed: 4000 },
+  { target: 'host-message', title: 'every panel message is checked on arrival, or rejected with the field named', runsPerSeed: 1500 },
   { target: 'settings', title: 'any settings.json value gives valid overrides or an error naming the setting', runsPerSeed: 2000 },
 ];
 

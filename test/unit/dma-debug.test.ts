@@ -150,3 +150,21 @@ test('active_cacheline_insert: two device-writable mappings starting in one 64-b
   dmaMapSingle(r.k, r.nic, 0x800005000, 32, DMA_FROM_DEVICE);
   assert.deepEqual(codesSince(r.k, from).filter(c => c !== 'exposure'), ['overlapping-mapping']);
 });
+
+test('active_cacheline tracking survives map/unmap churn over many lines: a freed line is free, a live one still overlaps', () => {
+  const r = setup();
+  const held = dmaMapSingle(r.k, r.nic, 0x800005000, 32, DMA_FROM_DEVICE) as number;
+  // 200 device-writable mappings in other lines, each unmapped again (their counts drop to 0 and get swept)
+  for (let i = 0; i < 200; i++) {
+    const dma = dmaMapSingle(r.k, r.nic, 0x800010000 + i * 64, 64, DMA_FROM_DEVICE) as number;
+    dmaUnmapSingle(r.k, r.nic, dma, 64, DMA_FROM_DEVICE);
+  }
+  let from = r.k.findings.length;
+  const again = dmaMapSingle(r.k, r.nic, 0x800010000 + 7 * 64, 64, DMA_FROM_DEVICE) as number;
+  assert.deepEqual(codesSince(r.k, from).filter(c => c !== 'exposure'), [], 'a line whose mapping was unmapped is free again');
+  from = r.k.findings.length;
+  dmaMapSingle(r.k, r.nic, 0x800005010, 16, DMA_FROM_DEVICE);
+  assert.deepEqual(codesSince(r.k, from).filter(c => c !== 'exposure'), ['overlapping-mapping'], 'the held mapping still owns its line');
+  dmaUnmapSingle(r.k, r.nic, held, 32, DMA_FROM_DEVICE);
+  dmaUnmapSingle(r.k, r.nic, again, 64, DMA_FROM_DEVICE);
+});

@@ -44,6 +44,23 @@ test('a mapping walks L1[iova >> 22] -> L2[(iova >> 12) & 0x3ff] -> pfn, with th
   assert.equal(parseInt(l1.value, 16), d.pgtable!.root.paddr / 4096);
 });
 
+test('physical page 0 cannot be mapped (its pfn is the model\'s empty entry): -ERANGE, nothing recorded', () => {
+  const s = IPU3('iommu_driver', `
+  - iommu_get_domain_for_dev: { dev: imgu }
+    as: d
+  - iommu_map: { domain: $d, iova: 0x12345000, paddr: 0, size: 4K }
+    as: zero
+  - iommu_map: { domain: $d, iova: 0x12346000, paddr: 0x1000, size: 4K }
+    as: one
+`);
+  const d = s.kernel.domains.get(result(s, 'd').id)!;
+  assert.equal(d.pgtable!.iovaToPhys(0x12345000), 0);
+  assert.equal(d.pgtable!.iovaToPhys(0x12346000), 0x1000);
+  assert.match(String(result(s, 'zero')), /ERANGE|-34/);
+  assert.equal(new Ipu3Format(39).leafError(0xfff, 0), -34);
+  assert.equal(new Ipu3Format(39).leafError(0x1000, 0), 0);
+});
+
 const PARAMS = `
   - alloc_pages: { order: 2 }
     as: buf

@@ -6,10 +6,12 @@ import fc from 'fast-check';
 import {
   addrToX, bandGeometry, clampViewport, fitAll, fitRange, panBy, ticks, xToAddr, zoomAt, type Limits, type Viewport,
 } from '../../webview/layout';
-import { aggregate, buildRangeIndex, groupPoints } from '../../webview/lod';
+import { aggregate, buildRangeIndex, groupPoints, itemAt, type Block, type RangeIndex } from '../../webview/lod';
+import { CHUNK } from '../../webview/rangeIndex';
+import { lowerBound, upperBound } from '../../webview/search';
 import { computeScene, followRange, holeAt, indexModel } from '../../webview/scene';
 import { hitTest, pickBlock } from '../../webview/hitTest';
-import { buildMapModel, FLAG_BOUNCE, FLAG_EXPOSED, FLAG_FAULTED, FLAG_STALE, stepInfo } from '../../webview/model';
+import { buildMapModel, FLAG_BOUNCE, FLAG_EXPOSED, FLAG_FAULTED, FLAG_STALE, stepInfo, stringAt } from '../../webview/model';
 import { syntheticReport } from '../../webview/synthetic';
 import { smallReport } from './map-fixtures';
 
@@ -77,10 +79,10 @@ const rangeArb = fc.array(fc.record({ start: fc.integer({ min: 0, max: 1 << 20 }
 test(`level of detail: counts and byte sums per block equal the original ranges (seed ${SEED})`, () => {
   fc.assert(fc.property(rangeArb, fc.integer({ min: 0, max: 1 << 20 }), fc.integer({ min: 64, max: 1 << 21 }),
     fc.integer({ min: 50, max: 900 }), (ranges, vStart, vSpan, width) => {
-      const idx = buildRangeIndex(ranges.map(r => r.start), ranges.map(r => r.size));
-      const v: Viewport = { start: vStart, span: vSpan, width };
       const flags = ranges.map((_, i) => 1 << (i % 3));
-      const lod = aggregate(idx, v, { minItemPx: 3, columnPx: 2, flags });
+      const idx = buildRangeIndex(ranges.map(r => r.start), ranges.map(r => r.size), flags);
+      const v: Viewport = { start: vStart, span: vSpan, width };
+      const lod = aggregate(idx, v, { minItemPx: 3, columnPx: 2 });
       const end = vStart + vSpan;
       const clipped = (r: { start: number; size: number }) => Math.max(0, Math.min(end, r.start + r.size) - Math.max(vStart, r.start));
       const visible = ranges.filter(r => clipped(r) > 0);
@@ -91,7 +93,7 @@ test(`level of detail: counts and byte sums per block equal the original ranges 
         // Recount each block from its members (sorted positions first..last that are visible and in this block).
         let count = 0, bytes = 0, fl = 0, best = -1;
         for (let p = b.first; p <= b.last; p++) {
-          const id = idx.order[p];
+          const id = itemAt(idx, p);
           const c = clipped(ranges[id]);
           const wide = (c * width) / vSpan >= 3;
           if (c <= 0 || (b.count > 1 && wide)) continue;
@@ -106,6 +108,70 @@ test(`level of detail: counts and byte sums per block equal the original ranges 
       }
       const narrowBlocks = lod.blocks.filter(b => b.count > 1).length;
       assert.ok(narrowBlocks <= Math.ceil(width / 2) + 1, `${narrowBlocks} summed columns for ${width}px`);
+    }), RUNS);
+});
+
+/** The range-by-range sweep the chunked one must equal (the map's LOD before chunk sums), over an index's arrays. */
+function referenceAggregate(idx: RangeIndex, v: Viewport, minItemPx: number, columnPx: number): { blocks: Block[]; visible: number; visibleBytes: number } {
+  const end = v.start + v.span;
+  const scale = v.width / v.span;
+  const blocks: Block[] = [];
+  let cur: Block | null = null;
+  let best = 0;
+  let visible = 0;
+  let visibleBytes = 0;
+  for (let p = upperBound(idx.maxEnd, v.start); p < lowerBound(idx.start, end); p++) {
+    const s = idx.start[p];
+    const e = s + idx.size[p];
+    if (e <= v.start) continue;
+    const cs = Math.max(s, v.start);
+    const ce = Math.min(e, end);
+    const bytes = ce - cs;
+    const x0 = (cs - v.start) * scale;
+    const x1 = (ce - v.start) * scale;
+    const oLo = idx.hasOther ? idx.otherStart[p] : NaN;
+    const oHi = idx.hasOther ? oLo + idx.otherSize[p] : NaN;
+    const item = itemAt(idx, p);
+    visible++;
+    visibleBytes += bytes;
+    if (x1 - x0 >= minItemPx) {
+      blocks.push({ x0, x1, count: 1, bytes, item, first: p, last: p, flags: idx.flags[p], otherLo: oLo, otherHi: oHi });
+      continue;
+    }
+    const col = Math.floor(x0 / columnPx);
+    if (cur && Math.floor(cur.x0 / columnPx) === col) {
+      cur.count++; cur.bytes += bytes; cur.last = p; cur.flags |= idx.flags[p]; cur.x1 = Math.max(cur.x1, x1);
+      if (oLo < cur.otherLo) cur.otherLo = oLo;
+      if (oHi > cur.otherHi) cur.otherHi = oHi;
+      if (bytes > best) { best = bytes; cur.item = item; }
+    } else {
+      if (cur) blocks.push(cur);
+      cur = { x0, x1, count: 1, bytes, item, first: p, last: p, flags: idx.flags[p], otherLo: oLo, otherHi: oHi };
+      best = bytes;
+    }
+  }
+  if (cur) blocks.push(cur);
+  return { blocks, visible, visibleBytes };
+}
+
+test(`level of detail: whole chunks of narrow ranges give the same blocks as range by range (seed ${SEED})`, () => {
+  // dense runs of small ranges, so many chunks of CHUNK fall inside one column, with some wide ones and overlaps between
+  const denseArb = fc.array(fc.record({ gap: fc.oneof({ weight: 20, arbitrary: fc.integer({ min: 0, max: 4 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 0, max: 4096 }) }), size: fc.oneof({ weight: 40, arbitrary: fc.integer({ min: 1, max: 8 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 1, max: 1 << 16 }) }), flag: fc.integer({ min: 0, max: 15 }), phys: fc.integer({ min: 0, max: 1 << 30 }) }),
+  { minLength: 0, maxLength: CHUNK * 24, size: 'max' });
+  fc.assert(fc.property(denseArb, fc.integer({ min: 0, max: 1 << 12 }), fc.integer({ min: 256, max: 1 << 18 }), fc.integer({ min: 50, max: 1500 }),
+    fc.boolean(), (rows, vStart, vSpan, width, other) => {
+      let at = 0;
+      const starts = Float64Array.from(rows, r => (at += r.gap));
+      const sizes = Float64Array.from(rows, r => r.size);
+      const flags = Int32Array.from(rows, r => r.flag);
+      const phys = { start: Float64Array.from(rows, r => r.phys), size: sizes };
+      const idx = buildRangeIndex(starts, sizes, flags, other ? phys : undefined);
+      const v: Viewport = { start: vStart, span: vSpan, width };
+      const got = aggregate(idx, v, { minItemPx: 3, columnPx: 2 });
+      const want = referenceAggregate(idx, v, 3, 2);
+      assert.deepEqual(got, want);
     }), RUNS);
 });
 
@@ -150,7 +216,7 @@ test('followRange leaves a far-away bounce slot out of the physical view', () =>
 test('buildMapModel joins mappings with buffers, handles, faults and steps', () => {
   const m = buildMapModel(smallReport(), 'd1');
   const mp = m.mappings;
-  assert.deepEqual(mp.iova, [0xfffe0000, 0xffff0000, 0xffffc000], 'sorted by IOVA, bad entry skipped');
+  assert.deepEqual([...mp.iova], [0xfffe0000, 0xffff0000, 0xffffc000], 'sorted by IOVA, bad entry skipped');
   assert.deepEqual(m.problems, ['domain d1 mapping 3 iova: "zz" is not an exact address']);
   assert.deepEqual(m.domain!.aperture, { start: 0, end: 2 ** 32 }, 'inclusive aperture end becomes exclusive');
   assert.deepEqual(m.reserved, [{ start: 0xfee00000, end: 0xfef00000, why: 'MSI' }]);
@@ -159,8 +225,8 @@ test('buildMapModel joins mappings with buffers, handles, faults and steps', () 
   assert.equal(mp.reqLen[2], 4096);
   assert.equal(mp.exposed[2], 12288);
   assert.equal(mp.flags[2], FLAG_EXPOSED);
-  assert.equal(m.buffers.id[mp.buffer[2]], 'buf');
-  assert.equal(m.strings[mp.device[2]], 'xhci');
+  assert.equal(stringAt(m, m.buffers.id[mp.buffer[2]]), 'buf');
+  assert.equal(stringAt(m, mp.device[2]), 'xhci');
   assert.equal(mp.step[2], 2, 'step from the PTE event');
   assert.deepEqual(stepInfo(m, 2), { op: 'dma_map_single', site: 'xhci-ring.c:xhci_queue_bulk_tx' });
   // The read-only mapping that a write faulted in; its site comes from the driver-model API event.
@@ -168,7 +234,7 @@ test('buildMapModel joins mappings with buffers, handles, faults and steps', () 
   assert.equal(mp.step[1], 3);
   assert.deepEqual(stepInfo(m, 3), { op: 'iommu_map', site: 'apu_gem.c:apu_bo_map' });
   assert.equal(stepInfo(m, 99), null);
-  assert.equal(m.strings[mp.prot[1]], 'read');
+  assert.equal(stringAt(m, mp.prot[1]), 'read');
   // The stale entry points into a bounce slot.
   assert.equal(mp.flags[0], FLAG_STALE | FLAG_BOUNCE);
   assert.deepEqual(m.faults.map(f => [f.iova, f.mapping]), [[0xffff0100, 1]], 'only faults of the domain devices');
@@ -208,7 +274,7 @@ test('hit testing finds the mapping, hole, reserved region, fault and buffer und
   const pv: Viewport = { start: 0x800004000, span: 0x4000, width: 1024 };
   const s3 = computeScene(m, idx, iv, pv, false);
   const bx = g.gutter + addrToX(pv, 0x800005800);
-  assert.deepEqual(hitTest(s3, g, m, idx, bx, g.buffers.y + g.buffers.h / 2), { kind: 'buffer', index: m.buffers.id.indexOf('buf') });
+  assert.deepEqual(hitTest(s3, g, m, idx, bx, g.buffers.y + g.buffers.h / 2), { kind: 'buffer', index: [...m.buffers.id].findIndex(i => stringAt(m, i) === 'buf') });
   assert.deepEqual(hitTest(s3, g, m, idx, bx, g.phys.y + g.phys.h / 2), { kind: 'mapping', band: 'phys', item: 2 });
 });
 

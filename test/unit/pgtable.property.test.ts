@@ -112,6 +112,9 @@ for (const [bitmap, granule] of [['[4K, 2M, 1G]', 4096], ['[16K, 32M]', 16384]] 
           assert.equal(iommuUnmap(k, d, iova, size), ref.unmap(iova, size), `unmap ${iova.toString(16)} +${size.toString(16)}`);
         } else {
           assert.equal(iovaToPhys(d, iova + 0x10), ref.phys(iova + 0x10));
+          // the descriptor-reading walk (the walk panel) and the lookup agree on whether a leaf translates it
+          const w = d.pgtable!.walk(iova + 0x10);
+          assert.equal(w[w.length - 1].outcome === 'leaf', d.pgtable!.lookup(iova + 0x10) !== null);
         }
       }
       // and the tables, read back leaf by leaf, hold exactly the model's leaves

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { tp, traceLine } from '../../simulator/trace/tracepoints';
-import { Cursor, parseDmaBody, parseFaultBody, parseMapBody, parseUnmapBody, parseGroupBody } from '../../simulator/trace/import-body';
+import { Cursor, parseFaultBody, parseMapBody, parseUnmapBody, parseGroupBody } from '../../simulator/trace/import-body';
+import { parseDmaBody } from '../../simulator/trace/import-dma-body';
 import { classifyLine, isCoreFrame, siteOf } from '../../simulator/trace/import-line';
 import { importTrace } from '../../simulator/trace/import';
 

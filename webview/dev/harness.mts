@@ -2,7 +2,7 @@
 // panel uses, opens it in headless Chromium, feeds it a snapshot through window.postMessage, and takes
 // screenshots or measures paint times. Used for visual checks, e2e and the benchmark.
 //
-//   npm run build            (or: npx esbuild as in esbuild.mjs)
+//   npm run build            (or: npx esbuild as in esbuild.mjs; IOMMU_LENS_WEBVIEW_DIST=DIR serves a bundle built elsewhere)
 //   node --import tsx webview/dev/harness.mts shoot OUT_DIR [--mappings N]
 //   node --import tsx webview/dev/harness.mts bench [--mappings 100000]
 import http from 'node:http';
@@ -16,6 +16,7 @@ import type { MapModel } from '../modelTypes';
 import { validateWebviewMessage, type HostToWebview, type WalkLevel, type WebviewToHost } from '../protocol';
 import type { Report } from '../../simulator/report/types';
 import { DARK, LIGHT, type HarnessTheme } from './themes';
+import { postToWebview } from './transport';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 
@@ -27,8 +28,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** Serves the webview page (fresh nonce per request) and dist/ on 127.0.0.1. */
-export async function startMapHarness(distDir = path.join(ROOT, 'dist')): Promise<Harness> {
+/** Serves the webview page (fresh nonce per request) and dist/ (or $IOMMU_LENS_WEBVIEW_DIST) on 127.0.0.1. */
+export async function startMapHarness(distDir = process.env.IOMMU_LENS_WEBVIEW_DIST ?? path.join(ROOT, 'dist')): Promise<Harness> {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (url.pathname === '/') {
@@ -71,10 +72,7 @@ export async function applyTheme(page: Page, theme: HarnessTheme): Promise<void>
   }, theme);
 }
 
-/** Posts a host message the way the panel would. */
-export async function postToWebview(page: Page, msg: HostToWebview): Promise<void> {
-  await page.evaluate(m => window.postMessage(m, '*'), msg);
-}
+export { packMessage, postPacked, postToWebview } from './transport';
 
 /** Waits until the map painted `domain` at least `paints` times; returns the stats attributes. */
 export async function waitForPaint(page: Page, domain: string, paints = 1): Promise<Record<string, string>> {

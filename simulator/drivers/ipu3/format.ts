@@ -3,6 +3,8 @@
 // (IPU3_ADDR2PTE: addr >> 12) with no valid or permission bits. The driver fills unmapped entries with the pfn
 // of a dummy page (L2) or dummy L2 table (L1), so a stray access reads the dummy page instead of faulting;
 // here unmapped entries hold 0 (departure: the raw dump shows 0x0 where the hardware holds the dummy pfn).
+// The one cost of that departure: physical page 0 would encode as 0, the empty entry, so the simulator refuses
+// to map it (-ERANGE, as for a pfn the 32-bit entry cannot hold) instead of recording a mapping its tables lack.
 import { DESC_INVALID, DESC_LEAF, DESC_TABLE, DecodedDesc, PROT_READ, PROT_WRITE, PteFormat } from '../../iommu/pte-format';
 
 export const IPU3_PAGE_SHIFT = 12;
@@ -21,6 +23,11 @@ export class Ipu3Format implements PteFormat {
 
   tableBytes(): number {
     return IPU3_PT_SIZE;
+  }
+
+  /** -ERANGE for physical page 0, whose pfn is this model's empty entry (see the header); 0 otherwise. */
+  leafError(paddr: number, _prot: number): number {
+    return paddr < 4096 ? -34 : 0;
   }
 
   /** IPU3_ADDR2PTE */

@@ -4,6 +4,7 @@
 import {
   DESC_INVALID, DESC_LEAF, DESC_TABLE, DecodedDesc, PROT_CACHE, PROT_READ, PROT_WRITE, PteFormat,
 } from '../../iommu/pte-format';
+import { alignDown, modulo } from '../../iommu/arith';
 
 export type DartPteKind = 'dart1' | 'dart2';
 
@@ -98,16 +99,18 @@ export class DartFormat implements PteFormat {
     return prot & (PROT_READ | PROT_WRITE) ? 0 : -22;      // -EINVAL: neither read nor write
   }
 
-  /** Output (or table) address as the descriptor holds it: [lo, hi] without flag bits. */
-  private addrBits(paddr: number): [number, number] {
+  /** Address field of a descriptor's low word (the output or table address as the descriptor holds it). */
+  private addrLo(paddr: number): number {
     if (this.kind === 'dart1') {
-      const hi = Math.floor(paddr / TWO32) & 0xf;
-      return [(paddr % TWO32) - ((paddr % TWO32) % 4096), hi];
+      return alignDown(modulo(paddr, TWO32), 4096);
     }
-    const v = Math.floor(paddr / 16);
-    const hi = Math.floor(v / TWO32) & 0x3f;
-    const lo = v % TWO32;
-    return [lo - (lo % 1024), hi];
+    return alignDown(modulo(Math.floor(paddr / 16), TWO32), 1024);
+  }
+
+  /** Address field of a descriptor's high word. */
+  private addrHi(paddr: number): number {
+    if (this.kind === 'dart1') return Math.floor(paddr / TWO32) & 0xf;
+    return Math.floor(Math.floor(paddr / 16) / TWO32) & 0x3f;
   }
 
   private addrOf(lo: number, hi: number): number {
@@ -115,8 +118,11 @@ export class DartFormat implements PteFormat {
     return ((hi & 0x3f) * TWO32 + (lo >>> 10) * 1024) * 16;
   }
 
+  leafAddress(lo: number, hi: number): number {
+    return this.addrOf(lo, hi);
+  }
+
   encodeLeaf(paddr: number, prot: number, _level: number, out: Uint32Array): void {
-    const [alo, ahi] = this.addrBits(paddr);
     let flags = PTE_VALID;
     if (this.kind === 'dart1') {
       flags |= DART1_SP_DIS;
@@ -127,8 +133,8 @@ export class DartFormat implements PteFormat {
       if (!(prot & PROT_READ)) flags |= DART2_NO_READ;
       if (!(prot & PROT_CACHE)) flags |= DART2_NO_CACHE;
     }
-    out[0] = (alo + flags) >>> 0;
-    out[1] = (ahi | SUBPAGE_END_FULL_HI) >>> 0;
+    out[0] = (this.addrLo(paddr) + flags) >>> 0;
+    out[1] = (this.addrHi(paddr) | SUBPAGE_END_FULL_HI) >>> 0;
   }
 
   /** Level 0: the TTBR register value; below: a next-level table pointer (address | VALID). */
@@ -138,9 +144,8 @@ export class DartFormat implements PteFormat {
       out[1] = 0;
       return;
     }
-    const [alo, ahi] = this.addrBits(tablePaddr);
-    out[0] = (alo + PTE_VALID) >>> 0;
-    out[1] = ahi >>> 0;
+    out[0] = (this.addrLo(tablePaddr) + PTE_VALID) >>> 0;
+    out[1] = this.addrHi(tablePaddr) >>> 0;
   }
 
   descType(lo: number, _hi: number, level: number): number {
@@ -174,7 +179,7 @@ export function encodeTtbr(e: TtbrEncoding, paddr: number): number {
 }
 
 export function ttbrValid(e: TtbrEncoding, value: number): boolean {
-  return Math.floor(value / 2 ** e.validBit) % 2 === 1;
+  return ((value >>> e.validBit) & 1) === 1;      // registers and descriptors hold unsigned 32-bit values
 }
 
 export function decodeTtbr(e: TtbrEncoding, value: number): number {

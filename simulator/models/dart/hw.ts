@@ -44,9 +44,10 @@ export class DartHardware {
     return this.regs.get(offset) ?? 0;
   }
 
-  write(offset: number, value: number, what: string): void {
+  /** `what` names the register in the log; a function is only called when the log is read (hot paths). */
+  write(offset: number, value: number, what: string | (() => string)): void {
     this.regs.set(offset, value >>> 0);
-    if (this.logWanted()) this.log(`writel(0x${hexPad(value >>> 0, 8)}, +0x${offset.toString(16)}) ${what}`);
+    if (this.logWanted()) this.log(`writel(0x${hexPad(value >>> 0, 8)}, +0x${offset.toString(16)}) ${typeof what === 'string' ? what : what()}`);
   }
 
   get lockValue(): number {
@@ -98,13 +99,13 @@ export class DartHardware {
       for (let w = 0; w < words; w++) {
         let mask = 0;
         for (const sid of sids) if (Math.floor(sid / 32) === w) mask = (mask | (1 << (sid % 32))) >>> 0;
-        this.write(T8020_STREAM_SELECT + 4 * w, mask, `STREAM_SELECT[${w}]`);
+        this.write(T8020_STREAM_SELECT + 4 * w, mask, w === 0 ? 'STREAM_SELECT[0]' : () => `STREAM_SELECT[${w}]`);
       }
       this.write(T8020_STREAM_COMMAND, T8020_STREAM_COMMAND_INVALIDATE, 'STREAM_COMMAND (INVALIDATE)');
       this.regs.set(T8020_STREAM_COMMAND, 0);      // BUSY (bit 2) clears at once
       return;
     }
-    for (const sid of sids) this.write(T8110_TLB_CMD, T8110_TLB_CMD_OP_FLUSH_SID * 256 + sid, `TLB_CMD (FLUSH_SID ${sid})`);
+    for (const sid of sids) this.write(T8110_TLB_CMD, T8110_TLB_CMD_OP_FLUSH_SID * 256 + sid, () => `TLB_CMD (FLUSH_SID ${sid})`);
   }
 
   /** The hardware latches a fault: ERROR with FLAG, stream and code, and the faulting address. */

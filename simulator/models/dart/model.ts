@@ -22,8 +22,15 @@ export interface DartOptions extends DartParams {
   iotlbEntries: number;
 }
 
-/** Streams of each DART a paging domain has been attached through (apple_dart_domain.stream_maps). */
-const domainStreams = new WeakMap<Domain, Map<DartModel, Set<number>>>();
+/**
+ * Streams of each DART a paging domain has been attached through (apple_dart_domain.stream_maps), and the
+ * same as arrays in that order, which every flush walks (rebuilt when a stream is added).
+ */
+interface DomainStreams {
+  byDart: Map<DartModel, Set<number>>;
+  flush: Array<{ dart: DartModel; sids: number[] }>;
+}
+const domainStreams = new WeakMap<Domain, DomainStreams>();
 /** The DARTs a domain was finalised for: devices behind other DARTs cannot join it (-EINVAL). */
 const domainDarts = new WeakMap<Domain, IommuInstance[]>();
 
@@ -189,10 +196,11 @@ export class DartModel implements IommuModel {
   /** apple_dart_setup_translation (or, locked downstream, the firmware-TTBR variant). */
   private setupTranslation(d: Domain, sids: number[]): void {
     let streams = domainStreams.get(d);
-    if (!streams) domainStreams.set(d, streams = new Map());
-    const mine = streams.get(this) ?? new Set<number>();
-    streams.set(this, mine);
+    if (!streams) domainStreams.set(d, streams = { byDart: new Map(), flush: [] });
+    const mine = streams.byDart.get(this) ?? new Set<number>();
+    streams.byDart.set(this, mine);
     for (const sid of sids) mine.add(sid);
+    streams.flush = [...streams.byDart].map(([dart, set]) => ({ dart, sids: [...set] }));
     const pt = d.pgtable!;
     const fmt = pt.fmt as DartFormat;
     if (this.lockedDownstream()) {
@@ -220,9 +228,12 @@ export class DartModel implements IommuModel {
   }
 
   private flushDomain(iotlb: Iotlb, d: Domain, reason: string): void {
-    for (const [dart, sids] of domainStreams.get(d) ?? []) {
-      if (dart.lockedDownstream()) dart.syncLocked(d);
-      dart.hardware.invalidate([...sids]);
+    const streams = domainStreams.get(d);
+    if (streams) {
+      for (const { dart, sids } of streams.flush) {
+        if (dart.lockedDownstream()) dart.syncLocked(d);
+        dart.hardware.invalidate(sids);
+      }
     }
     iotlb.invalidateDomain(d.id, reason);       // a DART flushes whole streams, never a range
   }

@@ -3,6 +3,9 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { loadScenario } from '../../../simulator/scenario/loader';
+import { TemplateStep } from '../../../simulator/scenario/step-templates';
+import { ScenarioError } from '../../../simulator/scenario/types';
+import { nestingMessage } from '../../../simulator/scenario/yaml-nodes';
 import { decodeScenarioBytes } from '../../../simulator/scenario/source-text';
 import { Session } from '../../../simulator/session';
 import type { FuzzTarget } from '../child';
@@ -117,4 +120,59 @@ const bytes: FuzzTarget<Uint8Array> = {
   },
 };
 
-export const targets = { 'scenario-load': load, 'scenario-run': run, 'scenario-bytes': bytes };
+/**
+ * Repeated step texts (simulator/scenario/step-templates.ts): a step made again from an earlier one with the
+ * same text must be exactly the step the parser and the checks give, or the text must fail the same way. The
+ * texts repeat runs of lines (whole steps, a step's first line, its `as:` line ...) before the mutations.
+ */
+const reuseArb = fc.record({
+  doc: fc.oneof({ weight: 3, arbitrary: runnableScenarioArb }, { weight: 1, arbitrary: scenarioArb }).map(s => s.doc), style: fc.constantFrom<Style>('block', 'flow-args', 'flow-args'),
+  copies: fc.array(fc.record({ at: fc.nat(), lines: fc.integer({ min: 1, max: 4 }), times: fc.integer({ min: 1, max: 3 }) }), { maxLength: 5 }),
+  muts: fc.oneof({ weight: 2, arbitrary: fc.constant<Mutation[]>([]) }, { weight: 1, arbitrary: fc.array(mutationArb, { maxLength: 2 }) }),
+});
+type ReuseCase = { doc: Parameters<typeof render>[0]; style: Style; copies: Array<{ at: number; lines: number; times: number }>; muts: Mutation[] };
+
+function reuseText(x: ReuseCase): string {
+  const ls = render(x.doc, x.style).split('\n');
+  for (const c of x.copies) {
+    const at = c.at % ls.length;
+    const run = ls.slice(at, at + c.lines);
+    for (let t = 0; t < c.times; t++) ls.splice(at + c.lines, 0, ...run);
+  }
+  return mutate(ls.join('\n'), x.muts, false);
+}
+
+const reuseStats = { same: 0, sameError: 0, reusedSteps: 0 };
+type Loaded = { json: string } | { error: string };
+function loadOutcome(text: string, reuseSteps: boolean): Loaded {
+  try {
+    const s = loadScenario(text, FILE, { reuseSteps });
+    if (reuseSteps) reuseStats.reusedSteps += s.steps.filter(step => step instanceof TemplateStep).length;
+    return { json: JSON.stringify({ steps: s.steps, rebinds: s.rebinds }) };
+  } catch (e) {
+    assertClearError(e, text, FILE);
+    const shown = e instanceof Error ? `${e.constructor.name}: ${(e as { format?: () => string }).format?.() ?? e.message}` : String(e);
+    // Where the yaml package runs out of stack on absurd nesting depends on the JIT's frame sizes, so that one
+    // message's position differs from load to load with or without reuse: compare the message only.
+    return { error: e instanceof ScenarioError && e.message === nestingMessage() ? `nesting: ${e.message}` : shown };
+  }
+}
+
+const reuse: FuzzTarget<ReuseCase> = {
+  arbitrary: reuseArb,
+  show: reuseText,
+  check(x) {
+    const text = reuseText(x);
+    const fresh = loadOutcome(text, false);
+    const reused = loadOutcome(text, true);
+    assert.deepEqual(reused, fresh, 'a step made from an earlier one with the same text differs from the step itself');
+    if ('json' in fresh) reuseStats.same++; else reuseStats.sameError++;
+  },
+  summary: () => `${reuseStats.same} same scenarios (${reuseStats.reusedSteps} steps made again), ${reuseStats.sameError} same errors`,
+  finish() {
+    // both sides of the comparison must be reached: loaded texts, and steps that were made from earlier ones
+    assert.ok(reuseStats.same > 0 && reuseStats.reusedSteps > 0, `too little compared: ${JSON.stringify(reuseStats)}`);
+  },
+};
+
+export const targets = { 'scenario-load': load, 'scenario-run': run, 'scenario-bytes': bytes, 'scenario-reuse': reuse };

@@ -1,9 +1,11 @@
-// Fuzz targets for what the extension host receives from outside its own code: messages posted by the
-// address-map webview (a browser page: untrusted) and the iommuLens.* settings (settings.json can hold any
-// JSON). Used by test/fuzz/webview.fuzz.test.ts.
+// Fuzz targets for what crosses the address map's message boundary and the settings: messages posted by the
+// webview (a browser page: untrusted) to the extension host, messages the host posts to the webview (snapshots
+// with typed-array columns, checked on arrival by webview/hostMessage.ts), and the iommuLens.* settings
+// (settings.json can hold any JSON). Used by test/fuzz/webview.fuzz.test.ts.
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { validateWebviewMessage } from '../../../webview/protocol';
+import { hostMessage } from './webviewHost';
 import { kernelOverrides, maxStepsOf, type SettingsValues } from '../../../extension/settingsModel';
 import { UserError } from '../../../extension/userError';
 import type { FuzzTarget } from '../child';
@@ -125,4 +127,4 @@ const settings: FuzzTarget<SettingsValues> = {
   },
 };
 
-export const targets = { 'webview-message': message, settings };
+export const targets = { 'webview-message': message, 'host-message': hostMessage, settings };
