@@ -105,7 +105,9 @@ export function runFuzzTarget(o: FuzzRunOptions): Promise<FuzzSummary> {
         finish(null);
       }
     });
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': a fast child's last IPC messages ('case' … 'done') can still be queued when 'exit'
+    // fires, which read as a death mid-run; 'close' comes after the channel has been drained.
+    child.on('close', (code, signal) => {
       if (settled) return;
       const oom = /heap out of memory|Allocation failed/i.test(stderr);
       void lost(oom ? `the child ran out of its ${o.heapMb} MB heap (memory blow-up)` : `the child died (exit ${code ?? signal})`);
@@ -128,7 +130,7 @@ function dumpCase(o: FuzzRunOptions, seed: number, p: string): Promise<string> {
     child.on('message', (m: ChildReport) => {
       if (m.t === 'dumped') { clearTimeout(timer); resolve(`input written to ${m.file}`); }
     });
-    child.on('exit', () => { clearTimeout(timer); resolve('(the input could not be regenerated)'); });
+    child.on('close', () => { clearTimeout(timer); resolve('(the input could not be regenerated)'); });
   });
 }
 
