@@ -35,14 +35,15 @@ export function dmaMapPage(k: Kernel, dev: Device, phys: number, size: number, d
     return DMA_MAPPING_ERROR;
   }
   if (k.tracing) k.tracepoint('dma_map_phys', tp.dmaMapPhys(dev.name, DIR_TRACE[dir], dma, size, phys));
-  if (st.opts.debug) debugCheckArea(k, dev, dd, phys, size);
   const rec = new MapRecord(api, dev, k.step, t ? t.domain : null, st.outIova, st.outIovaSize, phys, size, st.lastExposed);
   if (st.outBounce) rec.bounces = [st.outBounce];
   debugAdd(k, dev, dd, new DmaEntry(rec, DEBUG_SINGLE, dma, size, dir, phys, 0, 0));
   return dma;
 }
 
+/** dma_map_single_attrs: debug_dma_map_single checks the area first (so a map that then fails still warns), then dma_map_page. */
 export function dmaMapSingle(k: Kernel, dev: Device, paddr: number, size: number, dir: DmaDir): DmaAddr {
+  if (dmaState(k).opts.debug) debugCheckArea(k, dev, devDma(dev), paddr, size);
   return dmaMapPage(k, dev, paddr, size, dir, 'dma_map_single');
 }
 

@@ -8,7 +8,7 @@ import { dmaTarget } from './cookie';
 import { debugLeakCheck } from './debug';
 import { flushQueueNow } from './flush-queue';
 import {
-  DmaAddr, dmaMapPage, dmaMapSg, dmaMappingError, dmaSyncSingle, dmaUnmapPage, dmaUnmapSg,
+  DmaAddr, dmaMapPage, dmaMapSingle, dmaMapSg, dmaMappingError, dmaSyncSingle, dmaUnmapPage, dmaUnmapSg,
 } from './api';
 import {
   SgtResult, dmaAllocCoherent, dmaAllocNoncontiguous, dmaFreeCoherent, dmaFreeNoncontiguous, dmaGetSgtable,
@@ -64,7 +64,8 @@ for (const op of ['dma_map_single', 'dma_map_page'] as const) {
   registerOpHandler(op, (ctx, a) => {
     const dev = ctx.dev('dev', a.dev);
     const phys = addr(ctx, 'paddr', a.paddr) + (op === 'dma_map_page' && a.offset !== undefined ? addr(ctx, 'offset', a.offset) : 0);
-    return exposedAfter(ctx, dmaMapPage(ctx.k, dev, phys, bufferSize(ctx, 'size', a.size), dir(ctx, a.dir), op));
+    const size = bufferSize(ctx, 'size', a.size), d = dir(ctx, a.dir);
+    return exposedAfter(ctx, op === 'dma_map_single' ? dmaMapSingle(ctx.k, dev, phys, size, d) : dmaMapPage(ctx.k, dev, phys, size, d, op));
   });
 }
 for (const op of ['dma_unmap_single', 'dma_unmap_page'] as const) {

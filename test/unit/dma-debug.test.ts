@@ -7,6 +7,8 @@ import { dmaAllocCoherent, dmaFreeCoherent } from '../../simulator/dma/api-alloc
 import { DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE, devDma } from '../../simulator/dma/state';
 import { debugLeakCheck } from '../../simulator/dma/debug';
 import { codesSince, logged, rig } from './dma-fixtures';
+import { dmaMapPage } from '../../simulator/dma/api';
+import { loadSession } from '../../simulator/session';
 
 const NIC = '    - { name: "0000:02:00.0", iommu: io0, streams: [9], bus: pci, params: { driver: e1000e } }';
 
@@ -167,4 +169,27 @@ test('active_cacheline tracking survives map/unmap churn over many lines: a free
   assert.deepEqual(codesSince(r.k, from).filter(c => c !== 'exposure'), ['overlapping-mapping'], 'the held mapping still owns its line');
   dmaUnmapSingle(r.k, r.nic, held, 32, DMA_FROM_DEVICE);
   dmaUnmapSingle(r.k, r.nic, again, 64, DMA_FROM_DEVICE);
+});
+
+test('debug_dma_map_single checks the area before mapping (dma_map_single only): a map that fails still warns', () => {
+  const r = setup();
+  const from = r.k.findings.length;
+  dmaMapSingle(r.k, r.nic, 0x1000, 4096, DMA_TO_DEVICE);
+  assert.deepEqual(codesSince(r.k, from).filter(c => c === 'invalid-dma-area'), ['invalid-dma-area']);
+  const page = r.k.findings.length;
+  dmaMapPage(r.k, r.nic, 0x1000, 4096, DMA_TO_DEVICE);
+  assert.deepEqual(codesSince(r.k, page).filter(c => c === 'invalid-dma-area'), []);
+  // the IPU3 MMU refuses physical page 0 (-ERANGE): the warning comes first, as in dma_map_single_attrs
+  const s = loadSession(`platform:
+  memory: { base: 0x80010000, size: 4G }
+  iommus: [{ name: io0, model: ipu3-mmu }]
+  devices: [{ name: dev0, iommu: io0, streams: [0] }]
+kernel: { page_size: 4K }
+steps:
+  - probe: dev0
+  - dma_map_single: { dev: dev0, paddr: 0, size: 1.5K, dir: bidirectional }
+`, 'ipu3-page0.iommu.yaml');
+  s.runAll();
+  assert.deepEqual(s.kernel.findings.map(f => f.code), ['invalid-dma-area']);
+  assert.equal(s.kernel.findings[0].message.includes('device driver maps memory from invalid area [addr=0x0000000000000000] [len=1536]'), true);
 });
